@@ -1,0 +1,83 @@
+"""The only module that talks to the database.
+
+``Store`` is assembled from one mixin per area (papers, sources, drafts, …) so
+each file stays small; all of them share ``read()`` and ``write()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from newsflow.errors import StoreError
+from newsflow.store.db import make_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class StoreBase:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def _alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["engine"] = self.engine
+        return cfg
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Create the schema or bring it up to date; returns (old, new) revisions."""
+        before = self.current_revision()
+        command.upgrade(self._alembic_config(), "head")
+        return before, self.head_revision()
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def check_schema(self) -> None:
+        current = self.current_revision()
+        if current != self.head_revision():
+            state = "has no schema" if current is None else f"is at revision {current}"
+            raise StoreError(f"the database {state}; run 'newsflow init' to create or migrate it")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Store(StoreBase):
+    """All database access.  Mixins are added here as areas land."""
+
+
+def open_store(url: str, *, migrate: bool = False) -> Store:
+    store = Store(url)
+    if migrate:
+        store.migrate()
+    return store

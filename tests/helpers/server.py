@@ -1,0 +1,173 @@
+"""A real local HTTP server for tests and benchmarks.
+
+Serves the shared corpus under /corpus/<path> with ETag and Last-Modified (and
+304s), and anything registered with ``add``/``add_handler``.  Every request is
+logged so tests can assert what was fetched and how often.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import hashlib
+import mimetypes
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def corpus_dir() -> Path:
+    import os
+    env = os.environ.get("NEWSFLOW_CORPUS")
+    path = Path(env) if env else REPO.parent / "shared" / "corpus"
+    if not path.is_dir():
+        raise RuntimeError(f"shared corpus not found at {path}; set NEWSFLOW_CORPUS")
+    return path
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    conditional: bool = True  # add ETag/Last-Modified and answer 304s
+
+
+Handler = Callable[[Request], tuple[int, dict[str, str], bytes]]
+LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
+
+
+class CorpusServer:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or corpus_dir()
+        self.routes: dict[str, Route | Handler] = {}
+        self.requests: list[Request] = []
+        self.default_delay = 0.0
+        self._lock = threading.Lock()
+        server = self
+
+        class _H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server._serve(self)
+
+            def do_POST(self) -> None:
+                server._serve(self)
+
+            do_HEAD = do_GET
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> CorpusServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return self.base + (path if path.startswith("/") else "/" + path)
+
+    def corpus_url(self, relpath: str) -> str:
+        return self.url("/corpus/" + relpath)
+
+    def add(self, path: str, body: bytes | str = b"", *, status: int = 200,
+            headers: dict[str, str] | None = None, content_type: str | None = None,
+            delay: float = 0.0, conditional: bool = True) -> str:
+        if isinstance(body, str):
+            body = body.encode()
+        h = dict(headers or {})
+        if content_type:
+            h["Content-Type"] = content_type
+        self.routes[path] = Route(status, body, h, delay, conditional)
+        return self.url(path)
+
+    def add_handler(self, path: str, handler: Handler) -> str:
+        self.routes[path] = handler
+        return self.url(path)
+
+    def hits(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if r.path == path)
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        req = Request(h.command, parts.path, parts.query,
+                      {k.lower(): v for k, v in h.headers.items()}, time.time())
+        length = int(h.headers.get("Content-Length") or 0)
+        req.headers["x-body"] = h.rfile.read(length).decode("utf-8", "replace") if length else ""
+        with self._lock:
+            self.requests.append(req)
+        route = self.routes.get(parts.path)
+        if route is None and parts.path.startswith("/corpus/"):
+            file = (self.root / parts.path[len("/corpus/"):]).resolve()
+            if self.root.resolve() in file.parents and file.is_file():
+                ctype = mimetypes.guess_type(file.name)[0] or "application/xml"
+                if file.suffix in (".xml", ".rdf", ".atom", ".rss"):
+                    ctype = "application/xml"
+                route = Route(200, file.read_bytes(), {"Content-Type": ctype})
+        if route is None:
+            self._send(h, 404, {"Content-Type": "text/plain"}, b"not found")
+            return
+        if callable(route):
+            status, headers, body = route(req)
+            self._send(h, status, headers, body)
+            return
+        delay = route.delay or self.default_delay
+        if delay:
+            time.sleep(delay)
+        headers = dict(route.headers)
+        if route.conditional and route.status == 200:
+            etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+            headers.setdefault("ETag", etag)
+            headers.setdefault("Last-Modified", LAST_MODIFIED)
+            if req.headers.get("if-none-match") == etag:
+                self._send(h, 304, {"ETag": etag}, b"")
+                return
+        body = route.body
+        if "gzip" in req.headers.get("accept-encoding", "") and \
+                headers.get("Content-Encoding") is None and len(body) > 512:
+            body = gzip.compress(body, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        self._send(h, route.status, headers, body)
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
+              body: bytes) -> None:
+        try:
+            h.send_response(status)
+            for k, v in headers.items():
+                h.send_header(k, v)
+            if not any(k.lower() == "content-length" for k in headers):
+                h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            if h.command != "HEAD":
+                h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
