@@ -229,7 +229,7 @@ def test_paper_view_returns_facts_in_span_order(store: Store) -> None:
     s = seed_draft(store)
     pv = qdb.paper_view(store, s.paper_id)
     assert pv is not None
-    from newsflow.models import abstract_text, AbstractSection
+    from newsflow.models import AbstractSection, abstract_text
     abstract = abstract_text([AbstractSection(x["label"], x["text"]) for x in pv.abstract_sections])
     assert [f.name for f in pv.facts] == ["sample_size", "dose", "duration", "outcome"]
     for f in pv.facts:
