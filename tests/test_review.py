@@ -4,7 +4,13 @@ import datetime as dt
 
 import pytest
 
-from helpers.review_data import PASSING, YAN_BODY, add_paper, seed_draft
+from helpers.review_data import (
+    PASSING,
+    YAN_BODY,
+    add_paper,
+    cheap_argon2,  # noqa: F401
+    seed_draft,
+)
 from newsflow import accounts, review
 from newsflow.errors import AuthError, BlockedError, ReviewError, StaleVersionError, TransitionError
 from newsflow.models import User

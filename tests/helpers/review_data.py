@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from newsflow.clock import utcnow
@@ -172,3 +173,41 @@ PASSING = [Check("number_provenance", True, True, "every number maps to the abst
 def count_rows(store: Store, table: sa.Table) -> int:
     with store.read() as c:
         return int(c.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, but with test-sized cost: the shared CI box is busy."""
+    from argon2 import PasswordHasher
+
+    from newsflow import accounts
+    monkeypatch.setattr(accounts, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_dummy", {})
+
+
+def ingest_feed_for_review(store: Store, url: str, source: str) -> list[int]:
+    """Fetch a feed over HTTP and queue a draft for each entry, keeping the entries' raw,
+    unsanitised text (the worst case for the UI).  Returns the draft ids."""
+    import feedparser
+    import httpx
+
+    body = httpx.get(url, timeout=10).content
+    parsed = feedparser.parse(body, sanitize_html=False)
+    add_source(store, source, last_status="ok", last_http_status=200,
+               feed_problems=str(parsed.get("bozo_exception") or "") or None)
+    out = []
+    for i, e in enumerate(parsed.entries):
+        title = (e.get("title") or "").strip()
+        summary = (e.get("summary") or "").strip()
+        content = ((e.get("content") or [{}])[0].get("value") or "").strip()
+        text = content or summary or title
+        pid = add_paper(store, title=title or f"Untitled entry {i + 1} from {source}",
+                        sections=[AbstractSection(None, text)], source=source, doi=None,
+                        pmid=None, design=None)
+        draft = DraftContent(title=title or f"Entry {i + 1} from {source}",
+                             body_markdown=f"From the feed:\n\n{text}\n\n{summary}\n",
+                             template_name="feed_item", template_version="1",
+                             checks=[Check("hype_words", True, True, "none found")])
+        out.append(create_draft(store, pid, draft, state="in_review"))
+    return out

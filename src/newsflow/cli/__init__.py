@@ -80,3 +80,6 @@ cli.add_command(users_group)
 from newsflow.cli.queue import queue_group  # noqa: E402
 
 cli.add_command(queue_group)
+from newsflow.cli.serve import serve  # noqa: E402
+
+cli.add_command(serve)

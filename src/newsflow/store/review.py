@@ -518,3 +518,12 @@ def source_health(store: Store) -> list[SourceHealth]:
                              last_error=r.last_error, feed_problems=r.feed_problems,
                              next_due_at=r.next_due_at, last_entries=r.last_entries)
                 for r in rows]
+
+
+def ping(store: Store) -> bool:
+    try:
+        with store.read() as c:
+            c.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
