@@ -74,3 +74,6 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli.drafts import drafts_group  # noqa: E402
+
+cli.add_command(drafts_group)
