@@ -74,3 +74,6 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli.daemon import leases_cmd  # noqa: E402
+
+cli.add_command(leases_cmd)
