@@ -74,3 +74,6 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli import relevance as _relevance  # noqa: E402
+
+_relevance.register(cli)  # after any "papers" group, so promote/demote join it
