@@ -74,3 +74,9 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli.users import users_group  # noqa: E402
+
+cli.add_command(users_group)
+from newsflow.cli.queue import queue_group  # noqa: E402
+
+cli.add_command(queue_group)
