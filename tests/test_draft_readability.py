@@ -20,7 +20,7 @@ def test_scores_use_textstat_formulas() -> None:
 
 def test_prose_drops_headings_editor_notes_and_the_source_section() -> None:
     body = ("Lede here.\n\n- A bullet without a stop\n\n## What did it find?\n\nIt helped.\n\n"
-            "**EDITOR (cost):** Add the cost.\n\n## Where this comes from\n\nYan, Y. (2023).\n")
+            "[EDITOR (cost): Add the cost.\n\n## Where this comes from\n\nYan, Y. (2023).\n")
     assert prose(body) == "Lede here.\nA bullet without a stop.\nIt helped."
 
 

@@ -90,7 +90,7 @@ def test_glossary_explains_terms_once(drafter: Drafter) -> None:
 def test_missing_dose_gives_an_editor_note_not_a_gap(drafter: Drafter) -> None:
     d = drafter.draft(yan(dose=True, frequency=True))
     body = d.body_markdown
-    assert "**EDITOR (dose):**" in body
+    assert "[EDITOR (dose):" in body
     assert "They were given upadacitinib by mouth, for 12 weeks." in body
     assert "None" not in body and "mg of upadacitinib" not in body
     assert "open slots" in next(c for c in d.checks if c.name == "editor_slots").detail
@@ -105,7 +105,7 @@ def test_missing_harms_says_side_effects_were_not_reported(drafter: Drafter) -> 
 
 def test_missing_results_sentence_is_an_editor_note(drafter: Drafter) -> None:
     d = drafter.draft(yan(results=True))
-    assert "**EDITOR (results):**" in d.body_markdown
+    assert "[EDITOR (results):" in d.body_markdown
     assert "achieved" not in d.body_markdown
 
 
@@ -113,7 +113,7 @@ def test_unknown_drug_gets_what_is_editor_note() -> None:
     d = Drafter().draft(yan())  # built-in config, whatever drugs.toml holds
     body = d.body_markdown
     assert "## What is upadacitinib?" in body
-    assert ("**EDITOR (what_is):**" in body) != ("Rinvoq" in body)
+    assert ("[EDITOR (what_is):" in body) != ("Rinvoq" in body)
 
 
 def test_drafting_is_deterministic(drafter: Drafter) -> None:

@@ -15,7 +15,7 @@ from newsflow.draft.resources import Resources
 from newsflow.models import Check
 
 SLOT_NAMES = ("cost", "availability", "alternatives", "conflicts")
-_EDITOR = re.compile(r"\*\*EDITOR \(([a-z_]+)\):\*\*")
+_EDITOR = re.compile(r"\[EDITOR \(([a-z_]+)\):")
 _QUOTE = re.compile(r"“[^”]*”")
 _STRENGTH_HEADING = "## How strong is this evidence?"
 _SAFETY_HEADING = "## Is it safe?"

@@ -165,6 +165,9 @@ def _tidy(text: str) -> str:
     # Headings always stand in their own paragraph, whatever the template's whitespace.
     out = re.sub(r"\n*(\n## [^\n]*)\n*", r"\n\1\n\n", out)
     out = re.sub(r"([^\n])\n(## )", r"\1\n\n\2", out)
+    # EDITOR notes stand alone so an editor can delete one without touching the prose.
+    out = re.sub(r"([^\n])\n(\[EDITOR )", r"\1\n\n\2", out)
+    out = re.sub(r"(\n\[EDITOR [^\n]*\])\n([^\n])", r"\1\n\n\2", out)
     return re.sub(r"\n{3,}", "\n\n", out)
 
 

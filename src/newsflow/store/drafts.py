@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from newsflow.clock import iso, utcnow
 from newsflow.models import AbstractSection, Author, DraftContent, Fact, Paper, Relevance
 from newsflow.store import Store
-from newsflow.store.schema import draft_versions, drafts, facts, papers
+from newsflow.store.schema import audit_events, draft_versions, drafts, facts, papers
 
+SYSTEM = "newsflow"  # the actor name the review area uses for automatic changes
 SaveAction = Literal["created", "unchanged", "rerendered", "kept_human_edit"]
 
 
@@ -58,6 +59,7 @@ def save_generated(store: Store, paper_id: int, content: DraftContent) -> SaveRe
                 paper_id=paper_id, state="new", version=1, created_at=now, updated_at=now,
                 **row).returning(drafts.c.id)).scalar_one()
             _add_version(conn, draft_id, 1, "auto", row, now)
+            _audit(conn, draft_id, "created", 1, row, now)
             return SaveResult(draft_id, 1, "created")
         if cur.human_edited:
             return SaveResult(cur.id, cur.version, "kept_human_edit")
@@ -73,7 +75,16 @@ def save_generated(store: Store, paper_id: int, content: DraftContent) -> SaveRe
         if not updated:
             return SaveResult(cur.id, cur.version, "kept_human_edit")
         _add_version(conn, cur.id, version, "rerender", row, now)
+        _audit(conn, cur.id, "rerendered", version, row, now)
         return SaveResult(cur.id, version, "rerendered")
+
+
+def _audit(conn: sa.Connection, draft_id: int, action: str, version: int,
+           row: dict[str, Any], now: Any) -> None:
+    conn.execute(audit_events.insert().values(
+        draft_id=draft_id, actor=SYSTEM, action=action, version=version, created_at=now,
+        detail={"template": row["template_name"],
+                "template_version": row["template_version"]}))
 
 
 def _add_version(conn: sa.Connection, draft_id: int, version: int, kind: str,
@@ -82,7 +93,7 @@ def _add_version(conn: sa.Connection, draft_id: int, version: int, kind: str,
         draft_id=draft_id, version=version, kind=kind, title=row["title"],
         body_markdown=row["body_markdown"], checks=row["checks"],
         readability=row["readability"], template_version=row["template_version"],
-        author=None, created_at=now))
+        author=SYSTEM, created_at=now))
 
 
 def resolve_draft_id(store: Store, ident: str | int) -> int | None:
