@@ -83,3 +83,12 @@ cli.add_command(queue_group)
 from newsflow.cli.serve import serve  # noqa: E402
 
 cli.add_command(serve)
+from newsflow.cli import relevance as _relevance  # noqa: E402
+
+_relevance.register(cli)  # after any "papers" group, so promote/demote join it
+from newsflow.cli.daemon import leases_cmd  # noqa: E402
+
+cli.add_command(leases_cmd)
+from newsflow.cli.drafts import drafts_group  # noqa: E402
+
+cli.add_command(drafts_group)
