@@ -74,3 +74,6 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli.publish import publish_group  # noqa: E402
+
+cli.add_command(publish_group)
