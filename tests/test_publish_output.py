@@ -12,8 +12,16 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from helpers.publishing import (BODY, T0, add_draft, add_paper, draft_state, make_app, set_draft,
-                                split_front_matter)
+from helpers.publishing import (
+    BODY,
+    T0,
+    add_draft,
+    add_paper,
+    draft_state,
+    make_app,
+    set_draft,
+    split_front_matter,
+)
 from newsflow.errors import ConfigError
 from newsflow.publish import publish_due
 from newsflow.publish.run import rebuild
