@@ -77,3 +77,12 @@ def main() -> None:
 from newsflow.cli.publish import publish_group  # noqa: E402
 
 cli.add_command(publish_group)
+from newsflow.cli.users import users_group  # noqa: E402
+
+cli.add_command(users_group)
+from newsflow.cli.queue import queue_group  # noqa: E402
+
+cli.add_command(queue_group)
+from newsflow.cli import relevance as _relevance  # noqa: E402
+
+_relevance.register(cli)  # after any "papers" group, so promote/demote join it

@@ -193,6 +193,16 @@ audit_events = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("version", sa.Integer),  # the draft's version after this event
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Index("ix_login_failures_user_addr_at", "username", "address", "at"),
 )
 
 users = sa.Table(
