@@ -323,6 +323,18 @@ class PaperView:
     url: str | None
     is_preprint: bool
     facts: list[SourceFact]
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+
+    def record(self) -> list[tuple[str, str]]:
+        """The bibliographic fields a number in a draft may also come from."""
+        fields = [("title", self.title), ("journal", self.journal or ""),
+                  ("publication date", self.pub_date or ""), ("volume", self.volume or ""),
+                  ("issue", self.issue or ""), ("pages", self.pages or ""),
+                  ("DOI", self.doi or ""), ("PMID", self.pmid or "")]
+        fields += [("author", str(a.get("name", ""))) for a in self.authors]
+        return [(k, v) for k, v in fields if v]
 
 
 def paper_view(store: Store, paper_id: int) -> PaperView | None:
@@ -340,7 +352,7 @@ def paper_view(store: Store, paper_id: int) -> PaperView | None:
                      publication_types=list(p.publication_types or []), design=p.design,
                      evidence_level=p.evidence_level, relevance=p.relevance,
                      retracted=bool(p.retracted), url=p.url, is_preprint=bool(p.is_preprint),
-                     facts=fact_list)
+                     facts=fact_list, volume=p.volume, issue=p.issue, pages=p.pages)
 
 
 # --- the queue ------------------------------------------------------------------------------

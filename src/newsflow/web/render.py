@@ -11,27 +11,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from newsflow.publish.render import body_html
 from newsflow.store.review import SourceFact
-
-ALLOWED_TAGS = {"p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre",
-                "blockquote", "a", "br", "hr"}
-ALLOWED_ATTRS = {"a": {"href", "title"}}
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-
-
-def sanitize(html: str) -> str:
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRS,
-                     url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer nofollow")
 
 
 def markdown_html(text: str) -> str:
-    """Markdown → HTML with raw HTML disabled, then sanitised: belt and braces."""
-    return sanitize(_md.render(text or ""))
+    """Markdown → HTML exactly as the published page will show it: raw HTML off, then
+    sanitised with nh3's allow-list."""
+    return body_html(text or "")
 
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
@@ -83,8 +72,9 @@ def _provenance_source(entry: dict[str, Any], abstract: str) -> Source | None:
 
 
 def find_source(token: str, provenance: list[dict[str, Any]], facts: list[SourceFact],
-                abstract: str) -> Source | None:
-    """The drafting stage's provenance first, then a fact, then any abstract sentence."""
+                abstract: str, record: list[tuple[str, str]] | None = None) -> Source | None:
+    """The drafting stage's provenance first, then a fact, then any abstract sentence, then
+    the paper's bibliographic record (title, journal, date, volume, DOI …)."""
     bare = _bare(token)
     for entry in provenance:
         num = str(entry.get("number") or entry.get("text") or entry.get("token")
@@ -100,11 +90,15 @@ def find_source(token: str, provenance: list[dict[str, Any]], facts: list[Source
     for s, e in sentence_spans(abstract):
         if pat.search(abstract[s:e]):
             return Source(s, e, abstract[s:e], "abstract")
+    for label, text in record or []:
+        if text and pat.search(text):
+            return Source(-1, -1, text, label)
     return None
 
 
 def draft_html(body_markdown: str, provenance: list[dict[str, Any]], facts: list[SourceFact],
-               abstract: str) -> tuple[Markup, int]:
+               abstract: str, record: list[tuple[str, str]] | None = None
+               ) -> tuple[Markup, int]:
     """The draft as HTML, each number a button naming its source sentence; returns the HTML
     and how many numbers have no source at all."""
     safe = markdown_html(body_markdown)
@@ -120,7 +114,7 @@ def draft_html(body_markdown: str, provenance: list[dict[str, Any]], facts: list
             if m.group(1):
                 return m.group(1)
             token = m.group(2)
-            src = find_source(token, provenance, facts, abstract)
+            src = find_source(token, provenance, facts, abstract, record)
             if src is None:
                 missing += 1
                 return (f'<button type="button" class="num unsupported" '

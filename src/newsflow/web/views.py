@@ -273,7 +273,8 @@ def draft_context(app: App, user: User, draft_id: int, params: Any,
     abstract = abstract_text([AbstractSection(s.get("label"), s.get("text", ""))
                               for s in paper.abstract_sections]) if paper else ""
     facts = paper.facts if paper else []
-    body_html, unsupported = render.draft_html(d.body_markdown, d.provenance, facts, abstract)
+    body_html, unsupported = render.draft_html(d.body_markdown, d.provenance, facts, abstract,
+                                               paper.record() if paper else [])
     versions = qdb.list_versions(app.store, draft_id)
     nums = [v.version for v in versions]
     diff_a = _int(params.get("a")) or (nums[0] if nums else None)
@@ -328,7 +329,7 @@ def _edit(request: Request, user: User, draft_id: int, form: FormData) -> Respon
                                **keep)
     try:
         review.edit(_app(request).store, draft_id, version=version, actor=user, title=title,
-                    body_markdown=body)
+                    body_markdown=body, checker=review.draft_checker(_app(request)))
     except StaleVersionError as e:
         current = review.load(_app(request).store, draft_id)
         # The editor's text stays in the form, against the current version, with a diff of
