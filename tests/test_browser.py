@@ -18,10 +18,12 @@ from helpers.review_data import (
     cheap_argon2,  # noqa: F401
     ingest_feed_for_review,
     seed_draft,
+    seed_generated,
 )
 from helpers.server import CorpusServer
 from helpers.webapp import make_app, serve
 from newsflow import accounts
+from newsflow.app import App
 from newsflow.store import Store
 from newsflow.store import review as qdb
 
@@ -64,10 +66,15 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def site(sqlite_store: Store, tmp_path: Path) -> Iterator[str]:
+def app(sqlite_store: Store, tmp_path: Path) -> App:
+    return make_app(sqlite_store, tmp_path / "data")
+
+
+@pytest.fixture
+def site(sqlite_store: Store, app: App) -> Iterator[str]:
     accounts.add_user(sqlite_store, "erin", PW, "editor")
     accounts.add_user(sqlite_store, "ada", PW, "admin")
-    with serve(make_app(sqlite_store, tmp_path / "data")) as base:
+    with serve(app) as base:
         yield base
 
 
@@ -88,14 +95,12 @@ def shot(page: Any, name: str, full: bool = True) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
 
-def seed_queue(store: Store) -> dict[str, int]:
+def seed_queue(store: Store, app: App) -> dict[str, int]:
     add_source(store, "jdt-feed", last_status="ok", last_http_status=200)
     add_source(store, "pubmed-derm", kind="pubmed", last_status="ok")
     base = dt.datetime(2026, 11, 20, 9)
     ids = {}
-    ids["yan"] = seed_draft(store, title="Upadacitinib for face and neck atopic dermatitis",
-                            draft_title="Eczema pill helped face and neck eczema in a small "
-                                        "study", created_at=base).draft_id
+    ids["yan"] = seed_generated(store, app, created_at=base).draft_id  # written by the real drafting stage
     ids["rct"] = seed_draft(store, title="Topical ruxolitinib cream in vitiligo: a randomised "
                             "trial", draft_title="Cream restored skin colour in some people "
                             "with vitiligo", doi="10.1056/nejmoa2118828", pmid="36103371",
@@ -113,9 +118,9 @@ def seed_queue(store: Store) -> dict[str, int]:
     return ids
 
 
-def test_login_filter_open_and_see_a_numbers_source(browser: Any, site: str,
+def test_login_filter_open_and_see_a_numbers_source(browser: Any, site: str, app: App,
                                                     sqlite_store: Store) -> None:
-    ids = seed_queue(sqlite_store)
+    ids = seed_queue(sqlite_store, app)
     page = new_page(browser, site)
     assert page.locator("tr.qrow").count() == 4
     assert page.locator(".state-tab[data-state=in_review] .count").inner_text() == "3"
@@ -139,10 +144,11 @@ def test_login_filter_open_and_see_a_numbers_source(browser: Any, site: str,
     assert panel.is_visible()
     assert "upadacitinib 15 mg once daily for 12 weeks" in panel.inner_text()
     hl = page.locator("#abstract .sent.hl")
-    assert hl.count() == 1 and "Six patients aged 12 to 35" in hl.inner_text()
+    assert hl.count() == 1 and "We report six patients aged 12 to 35" in hl.inner_text()
+    assert page.locator("#draft-body button.num.unsupported").count() == 0
     # A fact in the abstract shows its sentence too.
-    page.locator("mark.fact[data-fact=outcome]").click()
-    assert "3 of 6 (50%) achieved EASI-90" in panel.inner_text()
+    page.locator("mark.fact[data-fact=results]").click()
+    assert "3/6 (50%) achieved EASI-90" in panel.inner_text()
     page.locator("#draft-body button.num", has_text=re.compile(r"^15$")).click()
     assert page.locator("#doi-link").get_attribute("href") == \
         "https://doi.org/10.1080/09546634.2023.2242540"
@@ -155,23 +161,26 @@ def test_login_filter_open_and_see_a_numbers_source(browser: Any, site: str,
     page.context.close()
 
 
-def test_edit_see_diff_approve_and_leave_queue(browser: Any, site: str,
+def test_edit_see_diff_approve_and_leave_queue(browser: Any, site: str, app: App,
                                                sqlite_store: Store) -> None:
-    ids = seed_queue(sqlite_store)
+    ids = seed_queue(sqlite_store, app)
     page = new_page(browser, site)
     page.goto(f"/drafts/{ids['yan']}")
     approve = page.locator(".action-approve button")
-    assert approve.is_disabled()  # the editor slot is still open and blocks approval
-    new_body = YAN_BODY.replace("[EDITOR: cost and availability]",
-                                "Upadacitinib is a prescription medicine.")
+    assert approve.is_disabled()  # the editor slots are still open and block approval
+    assert "editor slots" in page.locator(".blocked-why").inner_text()
+    body = page.locator("#body-editor").input_value()
+    new_body = re.sub(r"\[EDITOR \((\w+)\):[^\]]*\]",
+                      lambda m: f"Editor's note on {m.group(1)}: Upadacitinib is a prescription "
+                                "medicine; ask your dermatologist.", body)
     page.fill("#body-editor", new_body)
     page.click("button[name=op][value=preview]")
     assert "prescription medicine" in page.locator("#preview").inner_text()
     page.click("#save")
     page.wait_for_url(re.compile(rf"/drafts/{ids['yan']}#history"))
-    assert page.locator("#version").inner_text() == "2"
+    assert page.locator("#version").inner_text() == "3"
     diff = page.locator("#diff")
-    assert diff.locator("del").first.inner_text().strip().startswith("[EDITOR:")
+    assert diff.locator("del").first.inner_text().strip().startswith("[EDITOR (what_is):")
     assert "prescription medicine" in " ".join(diff.locator("ins").all_inner_texts())
     shot(page, "diff", full=False)
     page.locator("#history").screenshot(path=str(SHOTS / "history.png"))
@@ -183,13 +192,13 @@ def test_edit_see_diff_approve_and_leave_queue(browser: Any, site: str,
     assert page.locator(f"tr.qrow[data-id='{ids['yan']}']").count() == 0
     assert page.locator(".state-tab[data-state=approved] .count").inner_text() == "1"
     audit = [e.action for e in qdb.list_audit(sqlite_store, ids["yan"])]
-    assert audit == ["created", "edited", "approve"]
+    assert audit == ["created", "start_review", "edited", "approve"]
     page.context.close()
 
 
-def test_two_editors_second_save_is_refused_and_nothing_lost(browser: Any, site: str,
+def test_two_editors_second_save_is_refused_and_nothing_lost(browser: Any, site: str, app: App,
                                                              sqlite_store: Store) -> None:
-    ids = seed_queue(sqlite_store)
+    ids = seed_queue(sqlite_store, app)
     a = new_page(browser, site, "erin")
     b = new_page(browser, site, "ada")
     for p in (a, b):
@@ -258,9 +267,9 @@ def test_feed_xss_payloads_are_shown_and_run_nothing(browser: Any, site: str,
     page.context.close()
 
 
-def test_post_without_csrf_token_is_refused(browser: Any, site: str,
+def test_post_without_csrf_token_is_refused(browser: Any, site: str, app: App,
                                             sqlite_store: Store) -> None:
-    ids = seed_queue(sqlite_store)
+    ids = seed_queue(sqlite_store, app)
     page = new_page(browser, site)
     url = f"/drafts/{ids['rct']}/action"
     r = page.request.post(url, form={"action": "approve", "version": "1"})
@@ -276,8 +285,8 @@ def test_post_without_csrf_token_is_refused(browser: Any, site: str,
     page.context.close()
 
 
-def test_keyboard_shortcuts(browser: Any, site: str, sqlite_store: Store) -> None:
-    ids = seed_queue(sqlite_store)
+def test_keyboard_shortcuts(browser: Any, site: str, app: App, sqlite_store: Store) -> None:
+    ids = seed_queue(sqlite_store, app)
     page = new_page(browser, site)
     order = [int(x) for x in page.locator("tr.qrow").evaluate_all(
         "rows => rows.map(r => r.dataset.id)")]

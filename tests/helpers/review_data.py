@@ -18,7 +18,7 @@ from newsflow.clock import utcnow
 from newsflow.models import AbstractSection, Check, DraftContent, abstract_text
 from newsflow.store import Store
 from newsflow.store.review import create_draft
-from newsflow.store.schema import facts, paper_sources, papers, sources
+from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
 
 YAN_SECTIONS = [
     AbstractSection("Background", "Atopic dermatitis (AD) of the face and neck often persists "
@@ -211,3 +211,44 @@ def ingest_feed_for_review(store: Store, url: str, source: str) -> list[int]:
                              checks=[Check("hype_words", True, True, "none found")])
         out.append(create_draft(store, pid, draft, state="in_review"))
     return out
+
+
+def seed_generated(store: Store, app: Any, *, state: str = "in_review",
+                   doi: str = "10.1080/09546634.2023.2242540", pmid: str = "37558231",
+                   created_at: dt.datetime | None = None) -> Seeded:
+    """The six-patient case series drafted by the real drafting stage from stored facts."""
+    import json
+    from pathlib import Path
+
+    from newsflow.draft.stage import draft_stage
+    from newsflow.review import transition
+
+    rec = json.loads((Path(__file__).resolve().parent.parent / "data"
+                      / "yan2023_case_series.json").read_text())
+    p = rec["paper"]
+    now = utcnow()
+    with store.write() as c:
+        pid = c.execute(papers.insert().values(
+            doi=doi, pmid=pmid, title=p["title"], abstract_sections=p["abstract_sections"],
+            authors=p["authors"], journal=p["journal"], volume=p.get("volume"),
+            issue=p.get("issue"), pub_date=p.get("pub_date"),
+            publication_types=p["publication_types"], mesh_terms=[], keywords=[], grants=[],
+            updates=[], field_sources={}, relevance=p["relevance"], relevant=True,
+            design="case_series", evidence_level="4", created_at=now,
+            updated_at=now)).inserted_primary_key[0]
+        for name, f in rec["facts"].items():
+            c.execute(facts.insert().values(
+                paper_id=pid, name=name, value=f["value"], normalized=f["normalized"],
+                confidence=f["confidence"], span_start=f["span"][0], span_end=f["span"][1],
+                sentence=f["sentence"]))
+    result = draft_stage(app, int(pid))
+    draft_id = int(result["draft_id"])
+    if created_at:
+        with store.write() as c:
+            c.execute(drafts.update().where(drafts.c.id == draft_id)
+                      .values(created_at=created_at))
+    if state == "in_review":
+        from newsflow.models import User
+        transition(store, draft_id, "start_review", version=1,
+                   actor=User(id=0, username="newsflow", role="editor"))
+    return Seeded(int(pid), draft_id)
