@@ -80,3 +80,9 @@ cli.add_command(users_group)
 from newsflow.cli.queue import queue_group  # noqa: E402
 
 cli.add_command(queue_group)
+from newsflow.cli import relevance as _relevance  # noqa: E402
+
+_relevance.register(cli)  # after any "papers" group, so promote/demote join it
+from newsflow.cli.daemon import leases_cmd  # noqa: E402
+
+cli.add_command(leases_cmd)

@@ -219,10 +219,24 @@ users = sa.Table(
 
 leases = sa.Table(
     "leases", metadata,
-    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("owner", sa.String(100), nullable=False),
     sa.Column("acquired_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False, index=True),
+)
+
+# One row per daemon job run, from every daemon: the source of /metrics job durations.
+job_runs = sa.Table(
+    "job_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job", sa.String(255), nullable=False),
+    sa.Column("owner", sa.String(100), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # ok | failed | skipped
+    sa.Column("items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_job_runs_job_started", "job", "started_at"),
 )
 
 webhook_deliveries = sa.Table(

@@ -64,8 +64,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_fetches_source'), ['source'], unique=False)
         batch_op.create_index(batch_op.f('ix_fetches_started_at'), ['started_at'], unique=False)
 
+    op.create_table('job_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sa.String(length=255), nullable=False),
+    sa.Column('owner', sa.String(length=100), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('duration_ms', sa.Float(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('items', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))
+    )
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_job_runs_job_started', ['job', 'started_at'], unique=False)
+
     op.create_table('leases',
-    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('owner', sa.String(length=100), nullable=False),
     sa.Column('acquired_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
@@ -333,6 +347,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_leases_expires_at'))
 
     op.drop_table('leases')
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_job_runs_job_started')
+
+    op.drop_table('job_runs')
     with op.batch_alter_table('fetches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fetches_started_at'))
         batch_op.drop_index(batch_op.f('ix_fetches_source'))
