@@ -180,8 +180,10 @@ def test_edit_see_diff_approve_and_leave_queue(browser: Any, site: str, app: App
     page.wait_for_url(re.compile(rf"/drafts/{ids['yan']}#history"))
     assert page.locator("#version").inner_text() == "3"
     diff = page.locator("#diff")
-    assert diff.locator("del").first.inner_text().strip().startswith("[EDITOR (what_is):")
-    assert "prescription medicine" in " ".join(diff.locator("ins").all_inner_texts())
+    deleted = " ".join(diff.locator("del").all_inner_texts())
+    inserted = " ".join(diff.locator("ins").all_inner_texts())
+    assert "[EDITOR (cost):" in deleted and "[EDITOR (conflicts):" in deleted
+    assert "prescription medicine" in inserted and "[EDITOR" not in inserted
     shot(page, "diff", full=False)
     page.locator("#history").screenshot(path=str(SHOTS / "history.png"))
     assert page.locator(".action-approve button").is_enabled()

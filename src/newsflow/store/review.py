@@ -473,8 +473,13 @@ def queue_page(store: Store, f: QueueFilter, *, after: str | None = None,
     conds = _where(f)
     if after:
         k0, k1 = _parse_cursor(after, f.sort)
-        row, val = sa.tuple_(*keys), sa.tuple_(sa.literal(k0), sa.literal(k1))
-        conds.append(row < val if desc else row > val)
+        first, tie = keys
+        # Spelled out rather than as a row-value comparison so SQLite can seek the index
+        # on the first key instead of scanning from the top (deep pages stay fast).
+        if desc:
+            conds += [first <= k0, sa.or_(first < k0, tie < k1)]
+        else:
+            conds += [first >= k0, sa.or_(first > k0, tie > k1)]
     order = [k.desc() if desc else k.asc() for k in keys]
     stmt = (sa.select(drafts.c.id, drafts.c.state, drafts.c.version, drafts.c.title,
                       papers.c.doi, papers.c.pmid, papers.c.design, papers.c.relevant,
