@@ -227,3 +227,60 @@ class DraftContent:
 DraftState = Literal[
     "new", "in_review", "changes_requested", "approved", "published", "rejected"
 ]
+
+
+Role = Literal["admin", "editor", "viewer"]
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    role: Role
+    email: str | None = None
+    disabled: bool = False
+    created_at: dt.datetime | None = None
+    last_login_at: dt.datetime | None = None
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in ("admin", "editor") and not self.disabled
+
+
+@dataclass
+class DraftRecord:
+    """A draft as the review queue sees it: the row plus its paper's identifiers."""
+
+    id: int
+    paper_id: int
+    state: str
+    version: int
+    title: str
+    body_markdown: str
+    template_name: str
+    template_version: str
+    checks: list[Check] = field(default_factory=list)
+    readability: dict[str, float] = field(default_factory=dict)
+    provenance: list[dict[str, Any]] = field(default_factory=list)
+    blocking_failures: int = 0
+    human_edited: bool = False
+    assignee: str | None = None
+    priority: int = 0
+    due_at: dt.datetime | None = None
+    banner: str | None = None
+    reject_reason: str | None = None
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = None
+    published_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    design: str | None = None
+    relevant: bool | None = None
+    paper_title: str = ""
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def failing_blocking(self) -> list[Check]:
+        return [c for c in self.checks if c.blocking and not c.passed]

@@ -101,12 +101,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web.login_window", 300, "Login throttling window in seconds.", int, minimum=1),
     Setting("daemon.jitter", 0.1, "Random extra delay on each source poll, as a share of its "
             "interval.", float, minimum=0),
-    Setting("daemon.lease_seconds", 300, "How long a work claim lasts before others may take it.",
-            int, minimum=5),
+    Setting("daemon.lease_seconds", 300, "How long a work claim lasts before others may take it; "
+            "a running daemon renews its claims, so this only bounds how long a crashed "
+            "daemon's work waits.", int, minimum=2),
     Setting("daemon.misfire_grace", 300, "Seconds a late job may still run.", int, minimum=1),
     Setting("daemon.shutdown_timeout", 8.0, "Seconds to finish in-flight work on SIGTERM.", float,
             minimum=0.5),
     Setting("daemon.tick", 15, "Seconds between checks for due work.", int, minimum=1),
+    Setting("daemon.workers", 2, "Papers one daemon processes at once.", int, minimum=1),
+    Setting("daemon.batch_size", 10, "Papers claimed at a time by one worker.", int, minimum=1),
+    Setting("daemon.metrics_host", "127.0.0.1", "Address of the daemon's own /metrics and "
+            "/healthz listener."),
+    Setting("daemon.metrics_port", 0, "Port of the daemon's own /metrics and /healthz "
+            "listener; 0 turns it off (the web app serves them too).", int, minimum=0),
+    Setting("daemon.job_history_days", 14, "Days of job runs kept for /metrics.", int,
+            minimum=1),
     Setting("publish.output_dir", "site", "Where published articles are written."),
     Setting("publish.base_url", "https://example.org/news", "Public URL of the published site."),
     Setting("publish.filename", "{date}-{slug}",

@@ -13,7 +13,8 @@ import hashlib
 import mimetypes
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,7 +51,11 @@ class Route:
     conditional: bool = True  # add ETag/Last-Modified and answer 304s
 
 
-Handler = Callable[[Request], tuple[int, dict[str, str], bytes]]
+# A handler's body may be an iterable of byte chunks: each is written and
+# flushed as it is produced (chunked unless the handler sets Content-Length),
+# so tests can serve slow drips and huge bodies without holding them.
+Body = bytes | Iterable[bytes]
+Handler = Callable[[Request], tuple[int, dict[str, str], Body]]
 LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
 
 
@@ -159,15 +164,60 @@ class CorpusServer:
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
-              body: bytes) -> None:
+              body: Body) -> None:
+        has_length = any(k.lower() == "content-length" for k in headers)
         try:
             h.send_response(status)
             for k, v in headers.items():
                 h.send_header(k, v)
-            if not any(k.lower() == "content-length" for k in headers):
-                h.send_header("Content-Length", str(len(body)))
+            if isinstance(body, bytes | bytearray):
+                if not has_length:
+                    h.send_header("Content-Length", str(len(body)))
+                h.end_headers()
+                if h.command != "HEAD":
+                    h.wfile.write(body)
+                return
+            chunked = not has_length
+            if chunked:
+                h.send_header("Transfer-Encoding", "chunked")
             h.end_headers()
-            if h.command != "HEAD":
-                h.wfile.write(body)
+            if h.command == "HEAD":
+                return
+            for piece in body:
+                if not piece:
+                    continue
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                h.wfile.flush()
+            if chunked:
+                h.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            h.close_connection = True
+
+
+def gzip_bomb(size: int = 1 << 30, block: int = 1 << 20) -> tuple[int, Iterable[bytes]]:
+    """A valid gzip stream of ``size`` zero bytes, produced lazily: (length, chunks).
+
+    Each ``block`` of zeros is compressed once with a full flush, which resets
+    the compressor, so the same compressed segment can be repeated; 1 GB costs
+    about 1 MB on the wire and almost nothing to build.
+    """
+    if size % block:
+        raise ValueError("size must be a multiple of block")
+    zeros = bytes(block)
+    segment = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    seg = segment.compress(zeros) + segment.flush(zlib.Z_FULL_FLUSH)
+    final = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    count = size // block
+    length = len(header) + count * len(seg) + len(final) + 8
+
+    def chunks() -> Iterable[bytes]:
+        yield header
+        crc = 0
+        for _ in range(count):
+            # The CRC is only needed if a client reads to the very end.
+            crc = zlib.crc32(zeros, crc)
+            yield seg
+        yield final + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
+
+    return length, chunks()

@@ -83,3 +83,15 @@ cli.add_command(sources_cmd)
 from newsflow.cli.papers import papers_group  # noqa: E402
 
 cli.add_command(papers_group)
+from newsflow.cli.users import users_group  # noqa: E402
+
+cli.add_command(users_group)
+from newsflow.cli.queue import queue_group  # noqa: E402
+
+cli.add_command(queue_group)
+from newsflow.cli import relevance as _relevance  # noqa: E402
+
+_relevance.register(cli)  # after any "papers" group, so promote/demote join it
+from newsflow.cli.daemon import leases_cmd  # noqa: E402
+
+cli.add_command(leases_cmd)

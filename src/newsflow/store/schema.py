@@ -194,6 +194,16 @@ audit_events = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("version", sa.Integer),  # the draft's version after this event
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Index("ix_login_failures_user_addr_at", "username", "address", "at"),
 )
 
 users = sa.Table(
@@ -210,10 +220,24 @@ users = sa.Table(
 
 leases = sa.Table(
     "leases", metadata,
-    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("owner", sa.String(100), nullable=False),
     sa.Column("acquired_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False, index=True),
+)
+
+# One row per daemon job run, from every daemon: the source of /metrics job durations.
+job_runs = sa.Table(
+    "job_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job", sa.String(255), nullable=False),
+    sa.Column("owner", sa.String(100), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # ok | failed | skipped
+    sa.Column("items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_job_runs_job_started", "job", "started_at"),
 )
 
 webhook_deliveries = sa.Table(
