@@ -95,3 +95,6 @@ _relevance.register(cli)  # after any "papers" group, so promote/demote join it
 from newsflow.cli.daemon import leases_cmd  # noqa: E402
 
 cli.add_command(leases_cmd)
+from newsflow.cli.drafts import drafts_group  # noqa: E402
+
+cli.add_command(drafts_group)
