@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,7 @@ def create_draft(store: Store, paper_id: int, content: DraftContent, *, state: s
             draft_id=draft_id, actor="newsflow", action="created",
             detail={"state": state, "template": content.template_name}, created_at=now,
             version=1))
+    forget_counts(store)
     return int(draft_id)
 
 
@@ -203,6 +205,8 @@ def apply_change(store: Store, draft_id: int, expected_version: int | None, acto
             draft_id=draft_id, actor=actor, action=change.action, detail=change.detail,
             created_at=now, version=base + 1))
         rec = _get(c, draft_id)
+    if "state" in change.values:
+        forget_counts(store)
     assert rec is not None
     return rec
 
@@ -396,11 +400,27 @@ class QueueItem:
                 "created_at": self.created_at.isoformat()}
 
 
-def queue_counts(store: Store) -> dict[str, int]:
+# Counting every state reads the whole state index (O(drafts)); the queue page shows the
+# counts on every load, so they are kept for a few seconds per database and dropped at once
+# when this process changes a draft.  Changes by other processes show within COUNTS_TTL.
+COUNTS_TTL = 5.0
+_counts_cache: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+def forget_counts(store: Store) -> None:
+    _counts_cache.pop(store.url, None)
+
+
+def queue_counts(store: Store, *, max_age: float = COUNTS_TTL) -> dict[str, int]:
+    hit = _counts_cache.get(store.url)
+    if hit and time.monotonic() - hit[0] < max_age:
+        return dict(hit[1])
     with store.read() as c:
         rows = c.execute(sa.select(drafts.c.state, sa.func.count()).group_by(drafts.c.state))
         got = {r[0]: int(r[1]) for r in rows}
-    return {s: got.get(s, 0) for s in STATES}
+    counts = {s: got.get(s, 0) for s in STATES}
+    _counts_cache[store.url] = (time.monotonic(), counts)
+    return dict(counts)
 
 
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
