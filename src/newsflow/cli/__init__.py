@@ -74,6 +74,9 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli.publish import publish_group  # noqa: E402
+
+cli.add_command(publish_group)
 from newsflow.cli.users import users_group  # noqa: E402
 
 cli.add_command(users_group)
