@@ -220,7 +220,8 @@ def test_two_editors_second_save_is_refused_and_nothing_lost(browser: Any, site:
     stale = b.locator("#stale-diff")
     assert "Erin's" in " ".join(stale.locator("del").all_inner_texts())
     assert "Ada's" in " ".join(stale.locator("ins").all_inner_texts())
-    shot(b, "stale-save", full=False)
+    shot(b, "stale-save-page", full=False)
+    b.locator("#edit .stale").screenshot(path=str(SHOTS / "stale-save.png"))
     rec = qdb.get_draft(sqlite_store, ids["acne"])
     assert rec is not None and rec.version == 2 and rec.body_markdown.startswith("Erin's")
     # Saving again is a deliberate second step, against the version now on screen.
@@ -235,15 +236,15 @@ def test_two_editors_second_save_is_refused_and_nothing_lost(browser: Any, site:
     b.context.close()
 
 
-def test_feed_xss_payloads_are_shown_and_run_nothing(browser: Any, site: str,
+def test_feed_xss_payloads_are_shown_and_run_nothing(browser: Any, site: str, app: App,
                                                      sqlite_store: Store, corpus: Path) -> None:
     files = sorted((corpus / "feeds-malformed").glob("*sanitize*"))
     assert len(files) == 11
     drafts = []
     with CorpusServer() as srv:
         for f in files:
-            drafts += ingest_feed_for_review(sqlite_store, srv.url(f"/corpus/feeds-malformed/"
-                                                                   f"{f.name}"), f.stem)
+            drafts += ingest_feed_for_review(app, srv.url(f"/corpus/feeds-malformed/"
+                                                          f"{f.name}"), f.stem)
     assert len(drafts) == 6  # the other five put their payload in feed-level fields
     page = new_page(browser, site)
     fired: list[str] = []
@@ -260,7 +261,7 @@ def test_feed_xss_payloads_are_shown_and_run_nothing(browser: Any, site: str,
         body = page.locator("#draft-body").inner_text()
         assert "Did The Javascript Execute?" in body or "<title>" in body
         page.hover("#draft-body")
-        page.hover("#abstract")
+        page.hover(".source-col")
         page.click("button[name=op][value=preview]")
         page.hover("#preview")
         assert page.evaluate("window.__fired") == []

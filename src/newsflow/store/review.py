@@ -526,37 +526,6 @@ def filter_options(store: Store) -> dict[str, list[str]]:
     return {"sources": srcs, "designs": designs}
 
 
-@dataclass
-class SourceHealth:
-    name: str
-    kind: str
-    last_status: str | None
-    last_http_status: int | None
-    last_attempt_at: dt.datetime | None
-    last_success_at: dt.datetime | None
-    last_new_item_at: dt.datetime | None
-    consecutive_failures: int
-    last_error: str | None
-    feed_problems: str | None
-    next_due_at: dt.datetime | None
-    last_entries: int | None
-
-
-def source_health(store: Store) -> list[SourceHealth]:
-    with store.read() as c:
-        rows = c.execute(sources.select().order_by(sources.c.consecutive_failures.desc(),
-                                                   sources.c.name))
-        return [SourceHealth(name=r.name, kind=r.kind, last_status=r.last_status,
-                             last_http_status=r.last_http_status,
-                             last_attempt_at=r.last_attempt_at,
-                             last_success_at=r.last_success_at,
-                             last_new_item_at=r.last_new_item_at,
-                             consecutive_failures=r.consecutive_failures,
-                             last_error=r.last_error, feed_problems=r.feed_problems,
-                             next_due_at=r.next_due_at, last_entries=r.last_entries)
-                for r in rows]
-
-
 def ping(store: Store) -> bool:
     try:
         with store.read() as c:
