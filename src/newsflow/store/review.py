@@ -436,8 +436,9 @@ def _where(f: QueueFilter) -> list[Any]:
     elif f.state != "all":
         raise ReviewError(f"unknown state {f.state!r} (allowed: open, all, {', '.join(STATES)})")
     if f.source:
-        conds.append(sa.exists().where(paper_sources.c.paper_id == drafts.c.paper_id,
-                                       paper_sources.c.source == f.source))
+        # IN (subquery), not a correlated EXISTS: SQLite builds the source's paper set once.
+        conds.append(drafts.c.paper_id.in_(sa.select(paper_sources.c.paper_id)
+                                           .where(paper_sources.c.source == f.source)))
     if f.design:
         conds.append(papers.c.design == f.design)
     if f.relevance == "relevant":
