@@ -1,8 +1,8 @@
 """The orchestrator: ingest the due sources, then walk changed papers through the stages.
 
-``STAGES`` is the one ordered list of later stages.  Each is ``(name, fn)`` with
-``fn(app, paper_id)``; a stage module registers itself by appending here (see
-``register_stage``), so the order is pinned in one place and tested.
+``STAGES`` is the one ordered list of later stages, ``(name, fn)`` with
+``fn(app, paper_id)``.  A stage module gets its line there, in STAGE_ORDER order;
+the wrappers import lazily so ``newsflow run --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -24,19 +24,20 @@ from newsflow.store import sources as store_sources
 
 log = logging.getLogger(__name__)
 
-StageFn = Callable[[App, int], None]
+StageFn = Callable[[App, int], Any]
 STAGE_ORDER = ("enrich", "classify", "extract", "draft")
-# Filled by the stage modules as they land; kept in STAGE_ORDER order.
-STAGES: list[tuple[str, StageFn]] = []
 Progress = Callable[[SourceResult, int, int], None]
 
 
-def register_stage(name: str, fn: StageFn) -> None:
-    """Plug a later stage in; its place comes from STAGE_ORDER, not from import order."""
-    if name not in STAGE_ORDER:
-        raise ValueError(f"unknown stage {name!r}; add it to STAGE_ORDER first")
-    STAGES[:] = [s for s in STAGES if s[0] != name] + [(name, fn)]
-    STAGES.sort(key=lambda s: STAGE_ORDER.index(s[0]))
+def _draft(app: App, paper_id: int) -> Any:
+    from newsflow.draft.stage import draft_stage
+    return draft_stage(app, paper_id)
+
+
+# enrich, classify and extract join here, before draft, as their stage functions land.
+STAGES: list[tuple[str, StageFn]] = [
+    ("draft", _draft),
+]
 
 
 @dataclass
