@@ -148,3 +148,7 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
         store_papers.mark_processed(app.store, paper_id, seen_hash)
         report.processed += 1
     return report
+
+
+# Stage modules register themselves on import (one line each, kept in STAGE_ORDER order).
+import newsflow.draft.stage  # noqa: E402,F401
