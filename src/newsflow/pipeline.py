@@ -1,8 +1,9 @@
 """The orchestrator: ingest the due sources, then walk changed papers through the stages.
 
 ``STAGES`` is the one ordered list of later stages, ``(name, fn)`` with
-``fn(app, paper_id)``.  A stage module gets its line there, in STAGE_ORDER order;
-the wrappers import lazily so ``newsflow run --help`` stays fast.
+``fn(app, paper_id)``.  Each stage module registers itself with ``register_stage``
+when imported (the imports are at the bottom of this file, one line each); its place
+comes from STAGE_ORDER, never from import order, and tests pin that order.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ STAGE_ORDER = ("enrich", "classify", "extract", "draft")
 Progress = Callable[[SourceResult, int, int], None]
 
 
-def _draft(app: App, paper_id: int) -> Any:
-    from newsflow.draft.stage import draft_stage
-    return draft_stage(app, paper_id)
+STAGES: list[tuple[str, StageFn]] = []
 
 
-# enrich, classify and extract join here, before draft, as their stage functions land.
-STAGES: list[tuple[str, StageFn]] = [
-    ("draft", _draft),
-]
+def register_stage(name: str, fn: StageFn) -> None:
+    """Plug a later stage in (again): it replaces any stage of that name."""
+    if name not in STAGE_ORDER:
+        raise ValueError(f"unknown stage {name!r}; add it to STAGE_ORDER first")
+    STAGES[:] = [s for s in STAGES if s[0] != name] + [(name, fn)]
+    STAGES.sort(key=lambda s: STAGE_ORDER.index(s[0]))
 
 
 @dataclass
