@@ -283,3 +283,35 @@ def test_embargo_holds_across_a_restart_of_the_daemon_job(store: Store, db_url: 
         assert len(list(tmp_path.glob("*.md"))) == 1
     finally:
         restarted.store.dispose()
+
+
+def test_two_daemons_publish_each_draft_once(store: Store, db_url: str, tmp_path: Path) -> None:
+    import threading
+
+    import sqlalchemy as sa
+
+    from newsflow.store.schema import webhook_events
+
+    ids = [add_draft(store, add_paper(store, doi=f"10.1/{i}", pmid=str(i)), title=f"Study {i}")
+           for i in range(6)]
+    stores = [Store(db_url), Store(db_url)]
+    errors: list[str] = []
+
+    def run(s: Store) -> None:
+        r = publish_due(make_app(s, tmp_path), now=T0, deliver=False)
+        errors.extend(r.errors)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.dispose()
+    assert errors == []
+    assert [draft_state(store, i) for i in ids] == ["published"] * 6
+    with store.read() as c:
+        events = c.execute(sa.select(webhook_events.c.draft_id)
+                           .where(webhook_events.c.event == "published")).scalars().all()
+    assert sorted(events) == ids
+    assert len(list(tmp_path.glob("*.md"))) == 6
