@@ -70,18 +70,22 @@ _SYSREV = gated(r"\bsystematic(ally)? (literature )?(review|search|overview)|\bs
                 "review", "identified", "eligible", "found", "retrieved")
 _FUTURE = gated(r"\b(needed|warranted|required|future|further|should be|would be|larger)\b",
                 "need", "warrant", "requir", "future", "further", "should", "would", "larger")
-_RANDOM = gated(r"(?<!non-)(?<!non)(?<!quasi-)\b(randomi[sz]ed|randomly (assigned|allocated|"
-                r"divided)|randomi[sz]ation)\b", "random")
+_RANDOM = gated(r"(?<!non-)(?<!non)(?<!quasi-)\b(randomi[sz]ed(?! (order|sequence|manner))|"
+                r"randomly (assigned|allocated|divided)|randomi[sz]ation)\b", "random")
 _NONRANDOM = gated(r"\bnon-?randomi[sz]ed|\bquasi-?randomi[sz]ed", "random")
 _CONTROLLED = gated(r"\b(placebo|vehicle|sham)[- ]controlled|\bcontrolled (clinical )?"
                     r"(trial|study)|\bcontrol group|\bcompared (with|to) (placebo|vehicle|"
                     r"a control)|\bversus placebo|\bvs\.? placebo", "control", "placebo")
-_LAB = gated(r"\b(mice|mouse|murine|rats?|rabbits?|zebrafish|porcine|guinea pigs?|in vitro|"
+_LAB = gated(r"\b(mice|mouse|murine|rats?|rabbits?|zebrafish|porcine|guinea pigs?|cats?|dogs?|"
+             r"canine|feline|sheep|ovine|bovine|cattle|horses?|equine|monkeys?|macaques?|"
+             r"primates|hamsters?|pigs|piglets|chickens?|in vitro|"
              r"in vivo|cell lines?|cultured|xenografts?|HaCaT|fibroblasts?|keratinocytes|"
              r"melanocytes|organoids?|ex vivo|animal models?|knockout|knockdown|siRNA|transgenic|"
              r"in silico|docking|bacterial strains?|assays?|cytotoxic\w*|clastogenic\w*|"
              r"genotoxic\w*|western blot)\b",
              "mice", "mouse", "murine", "rat", "rabbit", "zebrafish", "porcine", "guinea",
+             "cat", "dog", "canine", "feline", "sheep", "ovine", "bovine", "cattle", "horse",
+             "equine", "monkey", "macaque", "primate", "hamster", "pig", "chicken",
              "vitro", "vivo", "cell line", "cultured", "xenograft", "hacat", "fibroblast",
              "keratinocyte", "melanocyte", "organoid", "animal", "knock", "sirna", "transgenic",
              "silico", "docking", "strain", "assay", "cytotox", "clastogen", "genotox", "blot")
@@ -182,7 +186,7 @@ class _Text:
 
 def _design(doc: Doc) -> _Found | None:
     t = _Text(doc)
-    for rule in (_by_pub_type, _by_review_text, _by_trial_text, _by_lab_text,
+    for rule in (_by_pub_type, _by_review_text, _by_review_type, _by_trial_text, _by_lab_text,
                  _by_observational_text, _by_case_text, _by_narrative):
         found = rule(doc, t)
         if found is not None:
@@ -231,6 +235,14 @@ def _by_review_text(doc: Doc, t: _Text) -> _Found | None:
     if _GUIDE.search(t.title) or "guideline" in doc.pub_types:
         return "guideline", "guideline or consensus statement (text)", 0.8, \
             t.where(_GUIDE, True)
+    return None
+
+
+def _by_review_type(doc: Doc, t: _Text) -> _Found | None:
+    # An indexed Review that no systematic rule caught discusses trials and cohorts; it is
+    # not one.  A case report "with review of the literature" stays a case report.
+    if "review" in doc.pub_types and "case reports" not in doc.pub_types:
+        return "narrative_review", "Review (publication type)", 0.7, t.where(_REVIEW, True)
     return None
 
 

@@ -33,7 +33,10 @@ def _role_weight(doc: Doc, s: Sentence) -> float:
             "registration": 0.0}.get(doc.role_of(s) or "", 1.0)
 
 
-_REVIEWS = ("systematic_review", "meta_analysis", "narrative_review", "guideline")
+_REVIEWS = ("systematic_review", "meta_analysis", "narrative_review", "guideline",
+            "animal_or_lab")
+# "5-fluorouracil-induced apoptosis": the drug is an exposure, not what was studied.
+_EXPOSURE_AFTER = re.compile(r"^-?(induced|associated|related|resistant|exposed)\b", re.I)
 
 
 def extract_treatment(doc: Doc, design: str | None = None) -> dict[str, Fact]:
@@ -55,7 +58,7 @@ def extract_treatment(doc: Doc, design: str | None = None) -> dict[str, Fact]:
         g = m.payload.generic
         before = s.text[max(0, m.start - 80):m.start]
         w = _role_weight(doc, s)
-        if _PRIOR.search(before):
+        if _PRIOR.search(before) or _EXPOSURE_AFTER.match(s.text[m.end:]):
             scores[g] -= 0.5 * w
             continue
         if _COMPARE.search(before):
@@ -65,12 +68,14 @@ def extract_treatment(doc: Doc, design: str | None = None) -> dict[str, Fact]:
         scores[g] += w * (2.0 if _GIVEN.search(before) else 1.0)
         first.setdefault(g, (s, m.surface))
     ranked = sorted((g for g in scores if g in first), key=lambda g: -scores[g])
-    if not ranked or scores[ranked[0]] < 1.5:
+    # One plain mention is enough when it is the only drug named (a case report's
+    # "treated with an oral terbinafine tablet"); with several, the winner must stand out.
+    if not ranked or scores[ranked[0]] < (1.0 if len(scores) == 1 else 1.5):
         return _comparator(doc, out, comparators, None)
     top = ranked[0]
-    # A review names many drugs; only one its title names, or the only drug it names, counts.
-    if design in _REVIEWS and not any(m.payload.generic == top for m in title_hits) \
-            and len(ranked) > 1:
+    # Reviews list many drugs and lab studies use them as reagents: only a drug the
+    # title names is what such a paper is about.
+    if design in _REVIEWS and not any(m.payload.generic == top for m in title_hits):
         return _comparator(doc, out, comparators, None)
     # Many drugs, none singled out (a review of a drug class): no single intervention.
     if len(ranked) >= 3 and not title_hits and scores[ranked[1]] >= 0.7 * scores[top]:
