@@ -147,3 +147,13 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
         store_papers.mark_processed(app.store, paper_id, seen_hash)
         report.processed += 1
     return report
+
+
+# Stage registrations, one each; STAGE_ORDER decides where they run.  Imports are lazy so
+# loading the pipeline does not load every stage's data files.
+def _extract(app: App, paper_id: int) -> None:
+    from newsflow.extract.stage import extract_stage
+    extract_stage(app, paper_id)
+
+
+register_stage("extract", _extract)

@@ -59,3 +59,9 @@ def stale_paper_ids(store: Store, version: str, limit: int = 1000) -> list[int]:
                    papers.c.extractor_version != version))
             .order_by(papers.c.id).limit(limit)).all()
     return [r[0] for r in rows]
+
+
+def extractor_version(store: Store, paper_id: int) -> str | None:
+    with store.read() as c:
+        return c.execute(sa.select(papers.c.extractor_version)
+                         .where(papers.c.id == paper_id)).scalar()
