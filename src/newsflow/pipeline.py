@@ -149,11 +149,6 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
     return report
 
 
-# Stage registrations, one each; STAGE_ORDER decides where they run.  Imports are lazy so
-# loading the pipeline does not load every stage's data files.
-def _extract(app: App, paper_id: int) -> None:
-    from newsflow.extract.stage import extract_stage
-    extract_stage(app, paper_id)
-
-
-register_stage("extract", _extract)
+# Stage modules register themselves on import (one line each, kept in STAGE_ORDER order).
+import newsflow.extract.stage  # noqa: E402,F401
+import newsflow.draft.stage  # noqa: E402,F401
