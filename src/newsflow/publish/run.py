@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsflow import review
 from newsflow.clock import utcnow
 from newsflow.errors import NewsflowError, PublishError
 from newsflow.models import Article
@@ -103,6 +104,12 @@ def _publish_one(app: App, draft_id: int, now: dt.datetime, report: PublishRepor
     if inp.state == "approved":
         if inp.retracted:
             report.errors.append(f"draft {draft_id}: its paper is retracted; not published")
+            return
+        # An override can approve a draft with open editor notes; readers must never see them.
+        slot = review.EDITOR_SLOT.search(inp.title + "\n" + inp.body_markdown)
+        if slot:
+            report.errors.append(f"draft {draft_id}: has an open editor note {slot.group()!r}; "
+                                 "fill it and approve again")
             return
         # The state change commits first; if the files below fail, the draft is published
         # without files and the next run (due_draft_ids) writes them.
