@@ -71,7 +71,13 @@ def publish_due(app: App, now: dt.datetime | None = None, *, deliver: bool = Tru
         except NewsflowError as e:
             report.errors.append(f"draft {draft_id}: {e}")
             log.error("withdrawing draft %s failed: %s", draft_id, e)
-    write_feed(app, report)
+    # The daemon runs this every tick: rebuild the feed only when an article changed (or the
+    # feed is missing); `newsflow publish rebuild` applies template or setting changes.
+    feed_path = output_dir(app) / "feed.xml"
+    if report.published or report.updated or report.withdrawn or not feed_path.exists():
+        write_feed(app, report)
+    else:
+        report.feed_path = feed_path
     if deliver:
         report.webhooks = deliver_due(app, now)
     return report
