@@ -88,6 +88,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("enrich.max_attempts_before_slow", 5,
             "Failed enrichment attempts before retries slow to the longest interval.", int,
             minimum=1),
+    Setting("enrich.retry_base", 900,
+            "First wait, in seconds, before retrying a paper that could not be enriched; "
+            "doubles each attempt.", int, minimum=1),
     Setting("enrich.retry_max", 86400, "Longest wait, in seconds, between enrichment retries.",
             int, minimum=60),
     Setting("web.host", "127.0.0.1", "Address the web UI listens on."),
