@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from newsflow.app import App
 from newsflow.errors import ConfigError
 from newsflow.models import Paper, Relevance
 from newsflow.settings import BUILTIN_CONFIG_DIR, Settings, _read_toml
+from newsflow.store import enrichment as store_enrichment
+from newsflow.store import papers as store_papers
 from newsflow.terms import TermIndex
 
 MESH_FILE = "mesh_skin.toml"
@@ -334,6 +337,29 @@ def _distinct_terms(text: str, rules: RelevanceRules) -> dict[str, Strength]:
         if key not in out or _STRENGTHS.index(m.payload) < _STRENGTHS.index(out[key]):
             out[key] = m.payload
     return out
+
+
+_RULES_CACHE: dict[tuple[Path, float, Path, float], RelevanceRules] = {}
+
+
+def rules_for(settings: Settings) -> RelevanceRules:
+    """The settings' rules, loaded once per process and again only when a file changes."""
+    mesh, lex = settings.config_file(MESH_FILE), settings.config_file(LEXICON_FILE)
+    try:
+        key = (mesh, mesh.stat().st_mtime, lex, lex.stat().st_mtime)
+    except OSError:
+        return RelevanceRules.from_files(mesh, lex)  # raises a ConfigError naming the file
+    if key not in _RULES_CACHE:
+        _RULES_CACHE.clear()
+        _RULES_CACHE[key] = RelevanceRules.from_files(mesh, lex)
+    return _RULES_CACHE[key]
+
+
+def classify_stage(app: App, paper_id: int) -> None:
+    """Pipeline stage: classify the stored paper and store the decision."""
+    paper = store_papers.get_paper(app.store, paper_id)
+    store_enrichment.save_relevance(app.store, paper_id,
+                                    classify_paper(paper, rules_for(app.settings)))
 
 
 def classify_population(paper: Paper, rules: RelevanceRules) -> Population:

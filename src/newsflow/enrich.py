@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from newsflow import clock
+from newsflow import clock, retraction
 from newsflow.app import App
 from newsflow.errors import ParseError
 from newsflow.http import Fetcher
@@ -303,11 +303,14 @@ async def enrich_one(app: App, fetcher: Fetcher, paper_id: int, *,
 
 
 def enrich_stage(app: App, paper_id: int) -> None:
-    """Pipeline stage: enrich the paper when it needs it and is due."""
-    async def run() -> None:
-        async with Fetcher.from_settings(app.settings) as fetcher:
-            await enrich_one(app, fetcher, paper_id)
-    asyncio.run(run())
+    """Pipeline stage: enrich the paper when it needs it and is due, then apply any
+    retraction or correction notice it now carries."""
+    if app.settings["enrich.enabled"]:
+        async def run() -> None:
+            async with Fetcher.from_settings(app.settings) as fetcher:
+                await enrich_one(app, fetcher, paper_id)
+        asyncio.run(run())
+    retraction.sync_marks(app.store, store_papers.get_paper(app.store, paper_id))
 
 
 async def enrich_due_async(app: App, limit: int = 100) -> list[EnrichResult]:

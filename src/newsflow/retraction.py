@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsflow import clock
+from newsflow import clock, review
 from newsflow.app import App
 from newsflow.errors import NewsflowError
 from newsflow.http import Fetcher
@@ -104,8 +104,6 @@ def mark_retraction(store: Store, paper_id: int, *, retracted: bool, corrected: 
     When the marks or the banner are new, every draft of the paper goes back to review
     with the banner and a failing blocking check.
     """
-    from newsflow import review  # the review area owns drafts; imported late, it imports us not
-
     paper = store_papers.get_paper(store, paper_id)
     all_updates = list(paper.updates)
     for u in updates or []:
@@ -135,11 +133,6 @@ def sync_marks(store: Store, paper: Paper) -> MarkResult | None:
         return None
     return mark_retraction(store, paper.id, retracted=marks.retracted, corrected=marks.corrected,
                            banner=marks.banner)
-
-
-def retraction_stage(app: App, paper_id: int) -> None:
-    """Pipeline hook: after enrichment, turn any notice the paper carries into marks."""
-    sync_marks(app.store, store_papers.get_paper(app.store, paper_id))
 
 
 # --- re-checking recent papers ---------------------------------------------------------------
@@ -211,6 +204,7 @@ async def recheck_recent_async(app: App, *, days: int = 90, limit: int = 500) ->
         if rec is not None:
             updates += [u for u in rec.updates if u not in updates]
             types += [t for t in rec.publication_types if t not in types]
+        updates = [u for u in updates if u not in p.updates]
         marks = marks_for(types, list(p.updates) + updates)
         if not (marks.retracted or marks.corrected):
             continue

@@ -88,6 +88,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("enrich.max_attempts_before_slow", 5,
             "Failed enrichment attempts before retries slow to the longest interval.", int,
             minimum=1),
+    Setting("enrich.enabled", True,
+            "Look papers up in PubMed, Europe PMC, Crossref and landing pages when they lack "
+            "an abstract or key metadata.", bool),
     Setting("enrich.retry_base", 900,
             "First wait, in seconds, before retrying a paper that could not be enriched; "
             "doubles each attempt.", int, minimum=1),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,30 +68,6 @@ def set_relevance_override(store: Store, paper_id: int, value: bool | None, *,
             detail={"paper_id": paper_id, "from": old.relevance_override, "to": value,
                     "reason": reason},
             created_at=now))
-
-
-_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
-
-
-def find_paper_id(store: Store, ref: str) -> int | None:
-    """A paper's internal id from an id, a DOI (bare, doi: or https://doi.org/) or a PMID."""
-    ref = ref.strip()
-    m = _DOI.match(ref)
-    with store.read() as c:
-        if m:
-            row = c.execute(sa.select(papers.c.id)
-                            .where(sa.func.lower(papers.c.doi) == m.group(1).lower())).first()
-            return row.id if row else None
-        pmid = ref[5:].strip() if ref.lower().startswith("pmid:") else None
-        if pmid is None and ref.isdigit():
-            row = c.execute(sa.select(papers.c.id).where(papers.c.id == int(ref))).first()
-            if row:
-                return int(row.id)
-            pmid = ref
-        if pmid:
-            row = c.execute(sa.select(papers.c.id).where(papers.c.pmid == pmid)).first()
-            return row.id if row else None
-    return None
 
 
 # --- enrichment retry state ------------------------------------------------------------------
