@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from helpers.server import corpus_dir
 from newsflow.errors import StoreError
 from newsflow.models import AbstractSection, Author, PaperRecord, SourceConfig
 from newsflow.parse.pubmed import parse_efetch
@@ -15,7 +15,7 @@ from newsflow.store import papers as sp
 from newsflow.store.schema import paper_sources, papers
 from newsflow.store.sources import sync_sources
 
-PUBMED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pubmed"
+PUBMED = corpus_dir() / "pubmed"
 
 
 def feed_record(**kw: object) -> PaperRecord:
