@@ -149,7 +149,8 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
     return report
 
 
-# Stages plug in here, one line each, in any order (STAGE_ORDER decides).
+# Stage modules register themselves on import (one line each, kept in STAGE_ORDER order).
+import newsflow.draft.stage  # noqa: E402,F401
 from newsflow.classify import classify_stage  # noqa: E402
 from newsflow.enrich import enrich_stage  # noqa: E402
 
