@@ -148,3 +148,11 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
         store_papers.mark_processed(app.store, paper_id, seen_hash)
         report.processed += 1
     return report
+
+
+# Stages plug in here, one line each, in any order (STAGE_ORDER decides).
+from newsflow.classify import classify_stage  # noqa: E402
+from newsflow.enrich import enrich_stage  # noqa: E402
+
+register_stage("enrich", enrich_stage)
+register_stage("classify", classify_stage)

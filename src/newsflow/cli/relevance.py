@@ -8,7 +8,8 @@ import click
 
 from newsflow.cli.common import NewsflowGroup, echo_json, get_app
 from newsflow.errors import NewsflowError
-from newsflow.store.enrichment import find_paper_id, get_relevance, set_relevance_override
+from newsflow.store.enrichment import get_relevance, set_relevance_override
+from newsflow.store.papers import find_paper_id
 
 
 def _resolve(ctx: click.Context, ref: str) -> int:
