@@ -150,9 +150,17 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
     return report
 
 
-# Stages plug in here, one line each, in any order (STAGE_ORDER decides).
+# Stage registrations, one each; STAGE_ORDER decides where they run.
 from newsflow.classify import classify_stage  # noqa: E402
 from newsflow.enrich import enrich_stage  # noqa: E402
 
+
+def _extract(app: App, paper_id: int) -> None:
+    # Lazy, so loading the pipeline does not load the extraction data files.
+    from newsflow.extract.stage import extract_stage
+    extract_stage(app, paper_id)
+
+
 register_stage("enrich", enrich_stage)
 register_stage("classify", classify_stage)
+register_stage("extract", _extract)
