@@ -161,6 +161,12 @@ def _extract(app: App, paper_id: int) -> None:
     extract_stage(app, paper_id)
 
 
+def _draft(app: App, paper_id: int) -> None:
+    from newsflow.draft.stage import run
+    run(app, paper_id)
+
+
 register_stage("enrich", enrich_stage)
 register_stage("classify", classify_stage)
 register_stage("extract", _extract)
+register_stage("draft", _draft)
