@@ -94,6 +94,8 @@ class PaperRecord:
     updates: list[dict[str, str]] = field(default_factory=list)
     # Where each field came from when it did not come from ``source``.
     field_sources: dict[str, str] = field(default_factory=dict)
+    # "feed", "pubmed" or "europepmc": decides whose field wins when records merge.
+    source_kind: str = "feed"
 
     @property
     def abstract(self) -> str:

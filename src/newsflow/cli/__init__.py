@@ -74,6 +74,15 @@ def main() -> None:
 
 
 # Command modules register themselves here, one line each.
+from newsflow.cli.run import run_cmd  # noqa: E402
+
+cli.add_command(run_cmd)
+from newsflow.cli.sources import sources_cmd  # noqa: E402
+
+cli.add_command(sources_cmd)
+from newsflow.cli.papers import papers_group  # noqa: E402
+
+cli.add_command(papers_group)
 from newsflow.cli.users import users_group  # noqa: E402
 
 cli.add_command(users_group)

@@ -36,6 +36,7 @@ sources = sa.Table(
     sa.Column("window_end", TS),  # PubMed/Europe PMC: date the last successful search covered
     sa.Column("last_entries", sa.Integer),
     sa.Column("created_at", TS),
+    sa.Column("body_hash", sa.String(64)),  # sha256 of the last parsed body; same body → no parse
 )
 
 fetches = sa.Table(

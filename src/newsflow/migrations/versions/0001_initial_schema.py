@@ -158,6 +158,7 @@ def upgrade() -> None:
     sa.Column('window_end', sa.DateTime(), nullable=True),
     sa.Column('last_entries', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=True),
+    sa.Column('body_hash', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_sources'))
     )
     op.create_table('users',

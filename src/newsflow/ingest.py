@@ -1,0 +1,219 @@
+"""Ingest one source: fetch, parse, merge into the store, record the attempt.
+
+One coroutine per source kind.  Each returns a ``SourceResult`` and never raises:
+whatever goes wrong is recorded on the source with a readable reason, so one
+broken source cannot stop a run.  Parsing and database writes run in worker
+threads so the event loop keeps other sources' downloads moving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsflow import clock
+from newsflow.app import App
+from newsflow.errors import NewsflowError, ParseError
+from newsflow.http import Fetcher
+from newsflow.models import FetchResult, PaperRecord, SourceConfig
+from newsflow.parse import europepmc, pubmed
+from newsflow.parse.feeds import parse_feed
+from newsflow.store import papers as store_papers
+from newsflow.store import sources as store_sources
+
+log = logging.getLogger(__name__)
+EFETCH_BATCH = 200
+
+
+@dataclass
+class SourceResult:
+    name: str
+    kind: str
+    status: str = "failed"  # ok | not_modified | unchanged | failed
+    http_status: int | None = None
+    entries: int = 0
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    problems: list[str] = field(default_factory=list)
+    duration_ms: float = 0.0
+    paper_ids: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "status": self.status,
+                "http_status": self.http_status, "entries": self.entries, "new": self.new,
+                "updated": self.updated, "error": self.error, "problems": self.problems,
+                "duration_ms": round(self.duration_ms, 1)}
+
+
+class _Failed(Exception):
+    """Ends one source's attempt with a reason (and what we know about the response)."""
+
+    def __init__(self, reason: str, fetch: FetchResult | None = None) -> None:
+        super().__init__(reason)
+        self.fetch = fetch
+
+
+async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig) -> SourceResult:
+    """Run one source end to end and record the attempt on it; never raises."""
+    started = clock.utcnow()
+    t0 = time.monotonic()
+    result = SourceResult(name=cfg.name, kind=cfg.kind)
+    attempt = store_sources.Attempt(status="failed", started_at=started, url=cfg.url)
+    try:
+        state = await asyncio.to_thread(store_sources.get_state, app.store, cfg.name)
+        state = state or store_sources.SourceState(name=cfg.name, kind=cfg.kind)
+        runner = {"feed": _feed, "pubmed": _pubmed, "europepmc": _europepmc}[cfg.kind]
+        await runner(app, fetcher, cfg, state, result, attempt)
+    except _Failed as e:
+        result.status = "failed"
+        result.error = str(e)
+        if e.fetch is not None:
+            result.http_status = e.fetch.http_status
+            attempt.retry_after_s = e.fetch.retry_after_s
+            attempt.url = e.fetch.url
+    except NewsflowError as e:
+        result.status, result.error = "failed", str(e)
+    except Exception as e:  # a bug must not stop the other sources; record it instead
+        log.exception("ingest of %s failed", cfg.name)
+        result.status, result.error = "failed", f"internal error: {type(e).__name__}: {e}"
+    result.duration_ms = (time.monotonic() - t0) * 1000
+    attempt.status = result.status
+    attempt.http_status = result.http_status
+    attempt.error = result.error
+    attempt.entries, attempt.new = result.entries, result.new
+    attempt.problems = result.problems
+    attempt.duration_ms = result.duration_ms
+    try:
+        await asyncio.to_thread(
+            store_sources.record_attempt, app.store, cfg.name, attempt,
+            every_seconds=cfg.every_seconds,
+            backoff_max=int(app.settings["sources.failure_backoff_max"]))
+    except Exception as e:
+        log.exception("could not record the attempt of %s", cfg.name)
+        if result.error is None:
+            result.status, result.error = "failed", f"could not record the attempt: {e}"
+    return result
+
+
+def _check(fetch: FetchResult, what: str) -> FetchResult:
+    if fetch.status == "failed":
+        raise _Failed(f"{what}: {fetch.error or 'request failed'}", fetch)
+    return fetch
+
+
+async def _store(app: App, records: list[PaperRecord], result: SourceResult) -> None:
+    up = await asyncio.to_thread(store_papers.upsert_records, app.store, records)
+    result.entries += up.entries
+    result.new += up.new
+    result.updated += up.updated
+    result.paper_ids.extend(i for i in up.paper_ids if i not in result.paper_ids)
+
+
+async def _feed(app: App, fetcher: Fetcher, cfg: SourceConfig, state: store_sources.SourceState,
+                result: SourceResult, attempt: store_sources.Attempt) -> None:
+    assert cfg.url
+    fetch = _check(await fetcher.get(cfg.url, etag=state.etag,
+                                     last_modified=state.last_modified), "fetch")
+    result.http_status = fetch.http_status
+    attempt.url, attempt.bytes = fetch.url, len(fetch.body)
+    attempt.etag, attempt.last_modified = fetch.etag, fetch.last_modified
+    if fetch.status == "not_modified":
+        result.status = "not_modified"
+        return
+    body_hash = hashlib.sha256(fetch.body).hexdigest()
+    if body_hash == state.body_hash:
+        result.status = "unchanged"  # the server ignores validators; same bytes, skip parsing
+        return
+    try:
+        parsed = await asyncio.to_thread(parse_feed, fetch.body, source=cfg.name,
+                                         headers=fetch.headers, url=fetch.url)
+    except ParseError as e:
+        raise _Failed(f"parse: {e}", fetch) from None
+    result.problems = parsed.problems
+    await _store(app, parsed.records, result)
+    attempt.body_hash = body_hash
+    result.status = "ok"
+
+
+def _pubmed_window(app: App, state: store_sources.SourceState,
+                   now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    start = state.window_end or now - dt.timedelta(days=int(app.settings["ncbi.first_window_days"]))
+    # Entrez dates are whole days: start on the day the last window ended, so nothing
+    # indexed late that day is missed; duplicates merge away.
+    return start, now
+
+
+async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
+                  state: store_sources.SourceState, result: SourceResult,
+                  attempt: store_sources.Attempt) -> None:
+    s = app.settings
+    base = (cfg.base_url or s["ncbi.base_url"]).rstrip("/")
+    now = clock.utcnow()
+    start, end = _pubmed_window(app, state, now)
+    common = {"db": "pubmed", "tool": s["ncbi.tool"], "email": s["ncbi.email"]}
+    if s["ncbi.api_key"]:
+        common["api_key"] = s["ncbi.api_key"]
+    params = {**common, "term": cfg.query, "datetype": "edat",
+              "mindate": start.strftime("%Y/%m/%d"), "maxdate": end.strftime("%Y/%m/%d"),
+              "retmax": int(s["ncbi.max_results"]), "retmode": "xml", "sort": "pub_date"}
+    fetch = _check(await fetcher.get(base + "/esearch.fcgi", params=params, rate_key="ncbi"),
+                   "esearch")
+    result.http_status = fetch.http_status
+    attempt.url, attempt.bytes = fetch.url, len(fetch.body)
+    try:
+        search = await asyncio.to_thread(pubmed.parse_esearch, fetch.body)
+    except ParseError as e:
+        raise _Failed(f"esearch: {e}", fetch) from None
+    if search.errors:
+        raise _Failed("esearch error: " + "; ".join(search.errors), fetch)
+    result.problems.extend(search.warnings)
+    if search.count > len(search.ids):
+        result.problems.append(f"esearch found {search.count} papers; took the first "
+                               f"{len(search.ids)} (ncbi.max_results)")
+    for i in range(0, len(search.ids), EFETCH_BATCH):
+        batch = search.ids[i:i + EFETCH_BATCH]
+        fetch = _check(await fetcher.get(base + "/efetch.fcgi", rate_key="ncbi", params={
+            **common, "id": ",".join(batch), "retmode": "xml", "rettype": "abstract"}), "efetch")
+        result.http_status = fetch.http_status
+        attempt.bytes += len(fetch.body)
+        try:
+            records = await asyncio.to_thread(pubmed.parse_efetch, fetch.body, source=cfg.name)
+        except ParseError as e:
+            raise _Failed(f"efetch: {e}", fetch) from None
+        await _store(app, records, result)
+    attempt.window_end = end
+    result.status = "ok"
+
+
+async def _europepmc(app: App, fetcher: Fetcher, cfg: SourceConfig,
+                     state: store_sources.SourceState, result: SourceResult,
+                     attempt: store_sources.Attempt) -> None:
+    s = app.settings
+    base = (cfg.base_url or s["europepmc.base_url"]).rstrip("/")
+    cursor = "*"
+    for page_no in range(int(s["europepmc.max_pages"])):
+        params = {"query": cfg.query, "format": "json", "resultType": "core",
+                  "pageSize": int(s["europepmc.page_size"]), "cursorMark": cursor}
+        fetch = _check(await fetcher.get(base + "/search", params=params),
+                       f"search page {page_no + 1}")
+        result.http_status = fetch.http_status
+        if page_no == 0:
+            attempt.url = fetch.url
+        attempt.bytes += len(fetch.body)
+        try:
+            page = await asyncio.to_thread(europepmc.parse_search, fetch.body, source=cfg.name)
+        except ParseError as e:
+            raise _Failed(f"search page {page_no + 1}: {e}", fetch) from None
+        result.problems.extend(page.problems)
+        await _store(app, page.records, result)
+        if not page.next_cursor or page.next_cursor == cursor or not page.records:
+            break
+        cursor = page.next_cursor
+    attempt.window_end = clock.utcnow()
+    result.status = "ok"

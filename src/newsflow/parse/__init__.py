@@ -1,0 +1,1 @@
+"""Parsers: bytes from a source in, ``PaperRecord``s out. No network, no database."""

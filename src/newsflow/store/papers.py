@@ -1,0 +1,535 @@
+"""Papers: one row per work, merged from every source that reported it.
+
+A record is matched to a paper by its (source, entry_id), then normalised DOI,
+PMID and PMCID, and last by a fingerprint of title, first author surname and
+year.  When a record links papers that were stored apart (a PubMed record
+carrying both the DOI one feed gave and the PMID another gave), they are folded
+into the oldest.  Unique keys make this safe across processes: a record whose
+insert loses a race is retried and then merges into the winner's row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from newsflow import clock
+from newsflow.errors import StoreError
+from newsflow.models import AbstractSection, Author, Paper, PaperRecord, Relevance
+from newsflow.store import Store
+from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
+
+KIND_RANK = {"pubmed": 3, "europepmc": 2, "feed": 1}
+SCALARS = ("title", "journal", "journal_abbrev", "volume", "issue", "pages", "pub_date",
+           "coi_statement", "url", "language")
+LISTS = ("publication_types", "mesh_terms", "keywords", "grants")
+# Fields whose change means later stages must look at the paper again.
+CONTENT_FIELDS = ("title", "abstract_sections", "doi", "pmid", "pmcid", "authors", "journal",
+                  "pub_date", "publication_types", "mesh_terms", "keywords", "coi_statement",
+                  "updates", "retracted", "corrected", "is_preprint")
+RETRACTION_TYPES = {"retractionin", "retraction in", "retracted publication"}
+CORRECTION_TYPES = {"erratumin", "correctionin", "expressionofconcernin", "republishedin",
+                    "updatein"}
+_MAX_ATTEMPTS = 5
+
+
+@dataclass
+class UpsertResult:
+    entries: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    paper_ids: list[int] = field(default_factory=list)
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|info:doi/|urn:doi:)",
+                         re.IGNORECASE)
+
+
+def normalize_doi(doi: str | None) -> str | None:
+    if not doi:
+        return None
+    d = doi.strip()
+    while True:
+        stripped = _DOI_PREFIX.sub("", d).strip()
+        if stripped == d:
+            break
+        d = stripped
+    d = d.lower().rstrip(".,;")
+    return d if re.match(r"^10\.\d{4,9}/\S+$", d) else None
+
+
+def normalize_pmid(pmid: str | None) -> str | None:
+    if not pmid:
+        return None
+    m = re.search(r"\d{1,9}", str(pmid))
+    return m.group(0).lstrip("0") or None if m else None
+
+
+def normalize_pmcid(pmcid: str | None) -> str | None:
+    if not pmcid:
+        return None
+    m = re.search(r"(?:PMC)?(\d{3,10})", str(pmcid).strip(), re.IGNORECASE)
+    return f"PMC{m.group(1)}" if m else None
+
+
+def _ascii_fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def normalize_title(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", _ascii_fold(title)).strip()
+
+
+def surname(name: str) -> str:
+    """Best guess at a surname from 'Jane Q. Smith', 'Smith JQ' or 'Smith, Jane'."""
+    name = name.strip()
+    if "," in name:
+        return _ascii_fold(name.split(",")[0]).strip()
+    tokens = name.split()
+    if not tokens:
+        return ""
+    # "Smith JQ" (PubMed style): trailing initials follow the surname.
+    initials = tokens[-1].replace(".", "")
+    if len(tokens) > 1 and 1 <= len(initials) <= 3 and initials.isalpha() and initials.isupper():
+        return _ascii_fold(" ".join(tokens[:-1])).strip()
+    return _ascii_fold(tokens[-1]).strip()
+
+
+def fingerprint(title: str, authors: Sequence[Author], pub_date: str | None) -> str | None:
+    t = normalize_title(title)
+    if len(t) < 12:  # too short to tell works apart ("Editorial", "Erratum")
+        return None
+    first = re.sub(r"[^a-z]", "", surname(authors[0].name)) if authors else ""
+    year = (pub_date or "")[:4]
+    return hashlib.sha256(f"{t}|{first}|{year}".encode()).hexdigest()
+
+
+def normalize_record(rec: PaperRecord) -> PaperRecord:
+    return dataclasses.replace(rec, doi=normalize_doi(rec.doi), pmid=normalize_pmid(rec.pmid),
+                               pmcid=normalize_pmcid(rec.pmcid))
+
+
+def entry_hash(rec: PaperRecord) -> str:
+    data = dataclasses.asdict(rec)
+    data.pop("field_sources", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+# Statements are built once and run with bound parameters: building a fresh statement
+# per row costs more than executing it (SQLAlchemy cache-key generation).
+_B = sa.bindparam
+_SEL_LINKS = (sa.select(paper_sources.c.entry_id, paper_sources.c.paper_id,
+                        paper_sources.c.entry_hash)
+              .where(paper_sources.c.source == _B("source"),
+                     paper_sources.c.entry_id.in_(_B("entry_ids", expanding=True))))
+_SEL_LINK = (sa.select(paper_sources.c.paper_id, paper_sources.c.entry_hash)
+             .where(paper_sources.c.source == _B("source"),
+                    paper_sources.c.entry_id == _B("entry_id")))
+_TOUCH_LINK = (paper_sources.update()
+               .where(paper_sources.c.source == _B("b_source"),
+                      paper_sources.c.entry_id == _B("b_entry_id"))
+               .values(last_seen=_B("b_now")))
+_RELINK = (paper_sources.update()
+           .where(paper_sources.c.source == _B("b_source"),
+                  paper_sources.c.entry_id == _B("b_entry_id"))
+           .values(paper_id=_B("b_paper_id"), entry_hash=_B("b_hash"), last_seen=_B("b_now")))
+_INSERT_LINK = paper_sources.insert()
+_INSERT_PAPER = papers.insert().returning(papers.c.id)
+_SEL_BY_IDS = sa.select(papers.c.id).where(sa.or_(
+    papers.c.doi == _B("doi"), papers.c.pmid == _B("pmid"), papers.c.pmcid == _B("pmcid")))
+_SEL_BY_FP = (sa.select(papers.c.id, papers.c.doi, papers.c.pmid)
+              .where(papers.c.fingerprint == _B("fp")))
+_SEL_FP_OTHER = sa.select(papers.c.id).where(papers.c.fingerprint == _B("fp"),
+                                             papers.c.id != _B("pid"))
+_SEL_PAPER = sa.select(papers).where(papers.c.id == _B("pid"))
+
+
+def upsert_records(store: Store, records: Iterable[PaperRecord]) -> UpsertResult:
+    """Merge records into papers, one savepoint per record, one transaction per call."""
+    result = UpsertResult()
+    pending = [normalize_record(r) for r in records]
+    for _attempt in range(_MAX_ATTEMPTS):
+        retry: list[PaperRecord] = []
+        with store.write() as conn:
+            kinds = dict(conn.execute(sa.select(sources.c.name, sources.c.kind)).all())
+            now = clock.utcnow()
+            links = _known_links(conn, pending)
+            touched = []
+            for rec in pending:
+                ehash = entry_hash(rec)
+                link = links.get((rec.source, rec.entry_id))
+                if link is not None and link[1] == ehash:
+                    # Seen before, byte for byte: only note that it is still there.
+                    touched.append({"b_source": rec.source, "b_entry_id": rec.entry_id,
+                                    "b_now": now})
+                    _count(result, "unchanged", link[0])
+                    continue
+                try:
+                    with conn.begin_nested():
+                        outcome, pid = _upsert_one(conn, rec, ehash, kinds, now)
+                except IntegrityError:
+                    retry.append(rec)  # lost a race to another writer; its row exists now
+                    continue
+                _count(result, outcome, pid)
+            if touched:
+                conn.execute(_TOUCH_LINK, touched)
+        if not retry:
+            return result
+        pending = retry
+    raise StoreError(f"could not store {len(pending)} record(s) after {_MAX_ATTEMPTS} attempts: "
+                     "unique keys kept conflicting")
+
+
+def _count(result: UpsertResult, outcome: str, pid: int) -> None:
+    result.entries += 1
+    setattr(result, outcome, getattr(result, outcome) + 1)
+    if pid not in result.paper_ids:
+        result.paper_ids.append(pid)
+
+
+def _known_links(conn: sa.Connection,
+                 recs: list[PaperRecord]) -> dict[tuple[str, str], tuple[int, str | None]]:
+    by_source: dict[str, list[str]] = {}
+    for r in recs:
+        by_source.setdefault(r.source, []).append(r.entry_id)
+    out = {}
+    for source, entry_ids in by_source.items():
+        for i in range(0, len(entry_ids), 500):
+            rows = conn.execute(_SEL_LINKS, {"source": source,
+                                             "entry_ids": entry_ids[i:i + 500]})
+            for entry_id, pid, ehash in rows:
+                out[(source, entry_id)] = (pid, ehash)
+    return out
+
+
+def _upsert_one(conn: sa.Connection, rec: PaperRecord, ehash: str, kinds: dict[str, str],
+                now: Any) -> tuple[str, int]:
+    # Read the link again inside the savepoint: a retry after a lost race must see it.
+    link = conn.execute(_SEL_LINK, {"source": rec.source, "entry_id": rec.entry_id}).first()
+    ids = _matching_ids(conn, rec, link.paper_id if link else None)
+    if not ids:
+        pid = _insert(conn, rec, now)
+        _link(conn, pid, rec, ehash, now, exists=False)
+        return "new", pid
+
+    keep = min(ids)
+    for other in sorted(ids - {keep}):
+        _fold(conn, keep, other)
+    row = conn.execute(_SEL_PAPER, {"pid": keep}).mappings().one()
+    values = _merge(dict(row), rec, kinds)
+    new_hash = content_hash(values)
+    changed = new_hash != row["content_hash"]
+    updates = {k: v for k, v in values.items() if row.get(k) != v}
+    if updates.get("fingerprint") is not None and conn.execute(
+            _SEL_FP_OTHER, {"fp": updates["fingerprint"], "pid": keep}).first():
+        del updates["fingerprint"]  # another work shares it; keep ours unset rather than clash
+    if updates:
+        updates["content_hash"] = new_hash
+        if changed:
+            updates["updated_at"] = now
+        conn.execute(papers.update().where(papers.c.id == keep).values(**updates))
+    _link(conn, keep, rec, ehash, now, exists=link is not None)
+    return ("updated" if changed else "unchanged"), keep
+
+
+def _matching_ids(conn: sa.Connection, rec: PaperRecord, linked: int | None) -> set[int]:
+    ids: set[int] = {linked} if linked else set()
+    if rec.doi or rec.pmid or rec.pmcid:
+        ids |= set(conn.execute(_SEL_BY_IDS, {"doi": rec.doi, "pmid": rec.pmid,
+                                              "pmcid": rec.pmcid}).scalars())
+    if not ids:
+        fp = fingerprint(rec.title, rec.authors, rec.pub_date)
+        if fp:
+            row = conn.execute(_SEL_BY_FP, {"fp": fp}).first()
+            # A fingerprint match never overrides a conflicting identifier.
+            if row and not (rec.doi and row.doi and rec.doi != row.doi) and \
+                    not (rec.pmid and row.pmid and rec.pmid != row.pmid):
+                ids.add(row.id)
+    return ids
+
+
+def _empty_row() -> dict[str, Any]:
+    return {"title": "", "abstract_sections": [], "authors": [], "publication_types": [],
+            "mesh_terms": [], "keywords": [], "grants": [], "updates": [], "field_sources": {},
+            "is_preprint": False, "retracted": False, "corrected": False, "doi": None,
+            "pmid": None, "pmcid": None, "fingerprint": None, "content_hash": None,
+            **{k: None for k in SCALARS if k != "title"}}
+
+
+def _insert(conn: sa.Connection, rec: PaperRecord, now: Any) -> int:
+    values = _merge(_empty_row(), rec, {rec.source: rec.source_kind})
+    fp = values.get("fingerprint")
+    if fp and conn.execute(_SEL_BY_FP, {"fp": fp}).first():
+        values["fingerprint"] = None
+    values["content_hash"] = content_hash(values)
+    values["created_at"] = values["updated_at"] = now
+    return int(conn.execute(_INSERT_PAPER, values).scalar_one())
+
+
+def _link(conn: sa.Connection, pid: int, rec: PaperRecord, ehash: str, now: Any,
+          *, exists: bool) -> None:
+    if exists:
+        conn.execute(_RELINK, {"b_source": rec.source, "b_entry_id": rec.entry_id,
+                               "b_paper_id": pid, "b_hash": ehash, "b_now": now})
+    else:
+        conn.execute(_INSERT_LINK, {"paper_id": pid, "source": rec.source,
+                                    "entry_id": rec.entry_id, "entry_hash": ehash,
+                                    "first_seen": now, "last_seen": now})
+
+
+def _fold(conn: sa.Connection, keep: int, other: int) -> None:
+    """Move everything of paper ``other`` onto ``keep`` and delete it."""
+    row = conn.execute(sa.select(papers).where(papers.c.id == other)).mappings().one()
+    conn.execute(paper_sources.update().where(paper_sources.c.paper_id == other)
+                 .values(paper_id=keep))
+    if conn.execute(sa.select(drafts.c.id).where(drafts.c.paper_id == keep)).first() is None:
+        conn.execute(drafts.update().where(drafts.c.paper_id == other).values(paper_id=keep))
+    conn.execute(facts.delete().where(facts.c.paper_id == other))
+    conn.execute(papers.delete().where(papers.c.id == other))
+    # Identifiers the folded paper had and the kept one lacks must survive.
+    fill = {}
+    kept = conn.execute(sa.select(papers.c.doi, papers.c.pmid, papers.c.pmcid)
+                        .where(papers.c.id == keep)).mappings().one()
+    for key in ("doi", "pmid", "pmcid"):
+        if row[key] and not kept[key]:
+            fill[key] = row[key]
+    if fill:
+        conn.execute(papers.update().where(papers.c.id == keep).values(**fill))
+
+
+def _rank(kind: str | None) -> int:
+    return KIND_RANK.get(kind or "", 0)
+
+
+def _merge(row: dict[str, Any], rec: PaperRecord, kinds: dict[str, str]) -> dict[str, Any]:
+    """The paper's columns after taking in ``rec``; richer sources win field by field."""
+    fs: dict[str, str] = dict(row.get("field_sources") or {})
+    inc_rank = _rank(rec.source_kind)
+    out: dict[str, Any] = {}
+
+    def wins(name: str, incoming_richer: bool = False) -> bool:
+        owner = fs.get(name)
+        if owner is None or owner == rec.source:
+            return True
+        cur_rank = _rank(kinds.get(owner))
+        return inc_rank > cur_rank or (inc_rank == cur_rank and incoming_richer)
+
+    def take(name: str, value: Any) -> None:
+        out[name] = value
+        fs[name] = rec.source
+
+    # Identifiers are only ever filled in, never replaced: lookups by the first one must
+    # keep working (Cochrane review updates, for one, share a DOI across PMIDs).
+    for key in ("doi", "pmid", "pmcid"):
+        value = getattr(rec, key)
+        if value and not row.get(key):
+            take(key, value)
+    for key in SCALARS:
+        value = getattr(rec, key)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if not value:
+            continue
+        current = row.get(key)
+        richer = key == "pub_date" and bool(current) and len(value) > len(str(current)) and \
+            value.startswith(str(current))
+        if not current or wins(key, richer):
+            take(key, value)
+
+    sections = [dataclasses.asdict(s) for s in rec.abstract_sections if s.text.strip()]
+    if sections:
+        current = row.get("abstract_sections") or []
+        if not current or wins("abstract", _abstract_score(sections) > _abstract_score(current)):
+            out["abstract_sections"] = sections
+            fs["abstract"] = rec.source
+    authors = [dataclasses.asdict(a) for a in rec.authors if a.name.strip()]
+    if authors:
+        current = row.get("authors") or []
+        richer = sum(1 for a in authors if a.get("affiliation")) > \
+            sum(1 for a in current if a.get("affiliation"))
+        if not current or wins("authors", richer):
+            take("authors", authors)
+    for key in LISTS:
+        value = [v for v in getattr(rec, key) if v]
+        if not value:
+            continue
+        current = list(row.get(key) or [])
+        if not current or wins(key):
+            take(key, value)
+        elif _rank(kinds.get(fs.get(key) or "")) == inc_rank:
+            out[key] = current + [v for v in value if v not in current]
+
+    updates = list(row.get("updates") or [])
+    for u in rec.updates:
+        if u not in updates:
+            updates.append(u)
+    out["updates"] = updates
+    types = {t.lower() for t in (out.get("publication_types") or row.get("publication_types")
+                                 or [])}
+    kinds_seen = {str(u.get("type", "")).lower() for u in updates}
+    out["retracted"] = bool(row.get("retracted")) or bool((kinds_seen | types) & RETRACTION_TYPES)
+    out["corrected"] = bool(row.get("corrected")) or bool(kinds_seen & CORRECTION_TYPES)
+    if rec.is_preprint and (not fs.get("is_preprint") or wins("is_preprint")):
+        take("is_preprint", True)
+    elif not rec.is_preprint and row.get("is_preprint") and wins("is_preprint"):
+        take("is_preprint", False)
+
+    merged = {**row, **out}
+    out["fingerprint"] = row.get("fingerprint") or fingerprint(
+        merged.get("title") or "", [Author(**a) for a in merged.get("authors") or []],
+        merged.get("pub_date"))
+    out["field_sources"] = fs
+    result = {k: merged.get(k) for k in _empty_row() if k != "content_hash"}
+    result.update(out)
+    return result
+
+
+def _abstract_score(sections: list[dict[str, Any]]) -> tuple[int, int]:
+    labelled = sum(1 for s in sections if s.get("label"))
+    return (1 if labelled > 1 else 0, sum(len(s.get("text") or "") for s in sections))
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    data = {k: values.get(k) for k in CONTENT_FIELDS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _to_paper(row: Any, source_names: list[str]) -> Paper:
+    rel = row["relevance"]
+    return Paper(
+        id=row["id"], title=row["title"],
+        abstract_sections=[AbstractSection(s.get("label"), s.get("text", ""))
+                           for s in row["abstract_sections"] or []],
+        doi=row["doi"], pmid=row["pmid"], pmcid=row["pmcid"],
+        authors=[Author(a.get("name", ""), a.get("affiliation"), a.get("orcid"))
+                 for a in row["authors"] or []],
+        journal=row["journal"], journal_abbrev=row["journal_abbrev"], volume=row["volume"],
+        issue=row["issue"], pages=row["pages"], pub_date=row["pub_date"],
+        publication_types=list(row["publication_types"] or []),
+        mesh_terms=list(row["mesh_terms"] or []), keywords=list(row["keywords"] or []),
+        coi_statement=row["coi_statement"], grants=list(row["grants"] or []), url=row["url"],
+        language=row["language"], is_preprint=bool(row["is_preprint"]),
+        updates=list(row["updates"] or []), retracted=bool(row["retracted"]),
+        corrected=bool(row["corrected"]), field_sources=dict(row["field_sources"] or {}),
+        sources=source_names,
+        relevance=Relevance(**rel) if isinstance(rel, dict) else None,
+        relevance_override=row["relevance_override"], enrich_status=row["enrich_status"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def _sources_for(conn: sa.Connection, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = conn.execute(sa.select(paper_sources.c.paper_id, paper_sources.c.source)
+                        .where(paper_sources.c.paper_id.in_(ids))
+                        .order_by(paper_sources.c.first_seen, paper_sources.c.id))
+    for pid, src in rows:
+        if src not in out[pid]:
+            out[pid].append(src)
+    return out
+
+
+def find_paper_id(store: Store, key: str | int) -> int | None:
+    """The internal id for an id, DOI (any common form) or PMID; None when unknown."""
+    text = str(key).strip()
+    with store.read() as conn:
+        if text.isdigit():
+            pid = conn.execute(sa.select(papers.c.id).where(papers.c.id == int(text))).scalar()
+            if pid is not None:
+                return int(pid)
+            return _by_pmid(conn, text)
+        if text.lower().startswith("pmid:"):
+            return _by_pmid(conn, normalize_pmid(text) or "")
+        if text.upper().startswith("PMC"):
+            pid = conn.execute(sa.select(papers.c.id)
+                               .where(papers.c.pmcid == normalize_pmcid(text))).scalar()
+            return int(pid) if pid is not None else None
+        doi = normalize_doi(text)
+        if doi:
+            pid = conn.execute(sa.select(papers.c.id).where(papers.c.doi == doi)).scalar()
+            return int(pid) if pid is not None else None
+    return None
+
+
+def _by_pmid(conn: sa.Connection, pmid: str) -> int | None:
+    pid = conn.execute(sa.select(papers.c.id).where(papers.c.pmid == pmid)).scalar()
+    if pid is None:  # a second PMID merged into a paper that kept its first one
+        pid = conn.execute(sa.select(paper_sources.c.paper_id)
+                           .where(paper_sources.c.entry_id == f"pmid:{pmid}").limit(1)).scalar()
+    return int(pid) if pid is not None else None
+
+
+def get_paper(store: Store, key: str | int) -> Paper:
+    """A paper by internal id, DOI or PMID; raises StoreError naming the key if unknown."""
+    pid = find_paper_id(store, key)
+    if pid is None:
+        raise StoreError(f"no paper with id, DOI or PMID {str(key)!r}")
+    with store.read() as conn:
+        row = conn.execute(sa.select(papers).where(papers.c.id == pid)).mappings().one()
+        return _to_paper(row, _sources_for(conn, [pid])[pid])
+
+
+def list_papers(store: Store, *, limit: int = 50, offset: int = 0, source: str | None = None,
+                search: str | None = None) -> list[Paper]:
+    """Newest first."""
+    q = sa.select(papers).order_by(papers.c.created_at.desc(), papers.c.id.desc())
+    if source:
+        q = q.where(papers.c.id.in_(sa.select(paper_sources.c.paper_id)
+                                    .where(paper_sources.c.source == source)))
+    if search:
+        q = q.where(papers.c.title.ilike(f"%{search}%"))
+    with store.read() as conn:
+        rows = list(conn.execute(q.limit(limit).offset(offset)).mappings())
+        names = _sources_for(conn, [r["id"] for r in rows])
+        return [_to_paper(r, names[r["id"]]) for r in rows]
+
+
+def count_papers(store: Store) -> int:
+    with store.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one())
+
+
+def paper_source_rows(store: Store, paper_id: int) -> list[dict[str, Any]]:
+    """Which sources reported a paper, with their entry ids and first/last seen times."""
+    with store.read() as conn:
+        rows = conn.execute(sa.select(paper_sources.c.source, paper_sources.c.entry_id,
+                                      paper_sources.c.first_seen, paper_sources.c.last_seen)
+                            .where(paper_sources.c.paper_id == paper_id)
+                            .order_by(paper_sources.c.first_seen, paper_sources.c.id))
+        return [dict(r._mapping) for r in rows]
+
+
+def pending_papers(store: Store, limit: int = 500) -> list[tuple[int, str | None]]:
+    """(id, content_hash) of papers whose content changed since later stages last ran."""
+    with store.read() as conn:
+        q = (sa.select(papers.c.id, papers.c.content_hash)
+             .where(sa.or_(papers.c.processed_hash.is_(None),
+                           papers.c.processed_hash != papers.c.content_hash))
+             .order_by(papers.c.id).limit(limit))
+        return [(int(i), h) for i, h in conn.execute(q).all()]
+
+
+def mark_processed(store: Store, paper_id: int, seen_hash: str | None) -> None:
+    """Record that the stages saw ``seen_hash``; a change since then stays pending."""
+    with store.write() as conn:
+        conn.execute(papers.update().where(papers.c.id == paper_id)
+                     .values(processed_hash=seen_hash))
