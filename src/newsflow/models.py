@@ -229,6 +229,56 @@ DraftState = Literal[
 ]
 
 
+@dataclass
+class PublishInput:
+    """An approved draft and the paper facts an article needs (store → publish)."""
+
+    draft_id: int
+    version: int
+    state: str
+    title: str
+    body_markdown: str
+    approved_by: str | None
+    embargo_until: dt.datetime | None
+    paper_id: int
+    doi: str | None = None
+    pmid: str | None = None
+    journal: str | None = None
+    paper_url: str | None = None
+    evidence_level: str | None = None
+    retracted: bool = False
+    corrected: bool = False
+    conditions: list[str] = field(default_factory=list)
+    drugs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Article:
+    """One published article: what the Markdown, HTML, JSON and feed entry are made from.
+
+    It is stored as a snapshot (published_articles.article), so the files can be
+    rebuilt byte for byte and a withdrawal never needs the draft's current text.
+    """
+
+    draft_id: int
+    version: int
+    slug: str
+    title: str
+    summary: str
+    body_markdown: str
+    published: dt.datetime
+    updated: dt.datetime
+    url: str
+    feed_id: str
+    tags: list[str] = field(default_factory=list)
+    doi: str | None = None
+    pmid: str | None = None
+    source_journal: str | None = None
+    source_url: str | None = None
+    evidence_level: str | None = None
+    reviewed_by: str | None = None
+    status: Literal["live", "withdrawn"] = "live"
+    notice: str | None = None  # shown above the body: withdrawal or correction
 Role = Literal["admin", "editor", "viewer"]
 
 

@@ -125,6 +125,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("publish.webhook_secret", "",
             "HMAC key for webhooks (environment only: NEWSFLOW_PUBLISH__WEBHOOK_SECRET).",
             secret=True),
+    Setting("publish.webhook_timeout", 10.0, "Seconds one webhook POST may take.", float,
+            minimum=0.1),
+    Setting("publish.webhook_max_attempts", 8,
+            "Attempts per webhook delivery before it is marked failed.", int, minimum=1),
+    Setting("publish.webhook_backoff", 30.0,
+            "Seconds before the first webhook retry; doubles each retry.", float, minimum=0),
+    Setting("publish.webhook_backoff_max", 21600.0, "Longest wait between webhook retries.",
+            float, minimum=0),
+    Setting("publish.feed_author", "newsflow editors", "Author name of the Atom feed."),
+    Setting("publish.feed_entries", 50, "Most recent articles listed in the Atom feed.", int,
+            minimum=1),
     Setting("smtp.host", "", "SMTP server for editor e-mail; empty disables e-mail."),
     Setting("smtp.port", 25, "SMTP port.", int, minimum=1),
     Setting("smtp.username", "", "SMTP user."),
@@ -135,6 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("digest.every_hours", 24, "Hours between editor digests.", int, minimum=1),
     Setting("digest.quiet_after_hours", 168,
             "A source with no new item for this long is reported as quiet.", int, minimum=1),
+    Setting("digest.roles", "admin,editor",
+            "Comma-separated user roles that receive the digest (users with an e-mail address)."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -37,7 +37,21 @@ def _pattern(forms: Iterable[str], flags: int) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{alts})(?!\w)", flags)
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _first_word(form: str) -> str:
+    m = _WORD.search(form)
+    return m.group(0) if m else ""
+
+
 class TermIndex(Generic[T]):
+    """Longest-match lookup of many surface forms.
+
+    Matching tries the big alternation only where a text word equals the first word of
+    some form, so its cost follows the number of such words, not the number of forms.
+    """
+
     def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
         self._exact: dict[str, tuple[str, T]] = {}
         self._folded: dict[str, tuple[str, T]] = {}
@@ -51,6 +65,8 @@ class TermIndex(Generic[T]):
                 self._folded.setdefault(_norm(form).lower(), (form, payload))
         self._re_exact = _pattern((f for f, _ in self._exact.values()), 0)
         self._re_folded = _pattern((f for f, _ in self._folded.values()), re.IGNORECASE)
+        self._first_exact = {_first_word(f) for f, _ in self._exact.values()}
+        self._first_folded = {_first_word(f).lower() for f, _ in self._folded.values()}
 
     def __len__(self) -> int:
         return len(self._exact) + len(self._folded)
@@ -58,11 +74,16 @@ class TermIndex(Generic[T]):
     def find_all(self, text: str) -> list[TermMatch[T]]:
         """Non-overlapping matches in text order; the longer match wins an overlap."""
         found: list[TermMatch[T]] = []
-        for rx, table, fold in ((self._re_exact, self._exact, False),
-                                (self._re_folded, self._folded, True)):
-            if rx is None:
-                continue
-            for m in rx.finditer(text):
+        for w in _WORD.finditer(text):
+            word = w.group(0)
+            for rx, table, fold, firsts in (
+                    (self._re_exact, self._exact, False, self._first_exact),
+                    (self._re_folded, self._folded, True, self._first_folded)):
+                if rx is None or (word.lower() if fold else word) not in firsts:
+                    continue
+                m = rx.match(text, w.start())
+                if m is None:
+                    continue
                 key = _norm(m.group(0))
                 hit = table.get(key.lower() if fold else key)
                 if hit is not None:

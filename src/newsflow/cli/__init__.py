@@ -83,6 +83,9 @@ cli.add_command(sources_cmd)
 from newsflow.cli.papers import papers_group  # noqa: E402
 
 cli.add_command(papers_group)
+from newsflow.cli.publish import publish_group  # noqa: E402
+
+cli.add_command(publish_group)
 from newsflow.cli.users import users_group  # noqa: E402
 
 cli.add_command(users_group)
@@ -96,3 +99,6 @@ from newsflow.cli.daemon import daemon_cmd, leases_cmd  # noqa: E402
 
 cli.add_command(daemon_cmd)
 cli.add_command(leases_cmd)
+from newsflow.cli.drafts import drafts_group  # noqa: E402
+
+cli.add_command(drafts_group)

@@ -254,6 +254,8 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("delivered_at", TS),
+    sa.Column("event_id", sa.Integer, index=True),  # webhook_events.id
+    sa.Column("last_attempt_at", TS),
 )
 
 published_articles = sa.Table(
@@ -267,6 +269,10 @@ published_articles = sa.Table(
     sa.Column("paths", sa.JSON, nullable=False),
     sa.Column("first_published_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("draft_version", sa.Integer),
+    sa.Column("article", sa.JSON),  # the snapshot the files and the feed entry were made from
+    sa.Column("withdrawn_reason", sa.Text),
+    sa.Column("withdrawn_at", TS),
 )
 
 digests = sa.Table(
@@ -275,5 +281,20 @@ digests = sa.Table(
     sa.Column("recipient", sa.String(255), nullable=False),
     sa.Column("period_key", sa.String(40), nullable=False),
     sa.Column("sent_at", TS, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="sent"),  # sending|sent|failed
+    sa.Column("items", sa.Integer),
+    sa.Column("error", sa.Text),
     sa.UniqueConstraint("recipient", "period_key"),
+)
+
+# One row per approved/published/retracted event; publish/webhooks.py fans each out into one
+# webhook_deliveries row per configured URL, so callers need only a store to raise an event.
+webhook_events = sa.Table(
+    "webhook_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("draft_id", sa.Integer, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("dispatched_at", TS, index=True),
 )

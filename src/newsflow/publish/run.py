@@ -1,0 +1,202 @@
+"""``publish_due``: the publish job the CLI and the daemon run.
+
+Each draft is published in its own write transaction: claim (approved → published),
+write its files, record the snapshot, queue the webhook.  If a write fails the
+transaction rolls back and the draft stays approved for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from newsflow.clock import utcnow
+from newsflow.errors import NewsflowError, PublishError
+from newsflow.models import Article
+from newsflow.publish import article as art
+from newsflow.publish import feed, files, render
+from newsflow.publish.transition import mark_published
+from newsflow.publish.webhooks import DeliveryReport, deliver_due, enqueue_event
+from newsflow.store import publish as db
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from newsflow.app import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PublishReport:
+    published: list[Article] = field(default_factory=list)
+    updated: list[Article] = field(default_factory=list)
+    withdrawn: list[Article] = field(default_factory=list)
+    unchanged: int = 0
+    embargoed: list[tuple[int, dt.datetime]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    feed_path: Path | None = None
+    feed_written: bool = False
+    webhooks: DeliveryReport | None = None
+
+
+def output_dir(app: App) -> Path:
+    return Path(app.settings["publish.output_dir"]).resolve()
+
+
+def publish_due(app: App, now: dt.datetime | None = None, *, deliver: bool = True) -> PublishReport:
+    """Publish every approved draft whose embargo has passed; withdraw what must go."""
+    now = now or utcnow()
+    files.check_pattern(str(app.settings["publish.filename"]))
+    report = PublishReport(embargoed=db.embargoed(app.store, now))
+    for draft_id in db.due_draft_ids(app.store, now):
+        try:
+            _publish_one(app, draft_id, now, report)
+        except NewsflowError as e:
+            # One broken draft never stops the others; it stays approved and is retried.
+            report.errors.append(f"draft {draft_id}: {e}")
+            log.error("publishing draft %s failed: %s", draft_id, e)
+    for draft_id, state, retracted, corrected in db.live_articles(app.store):
+        try:
+            if retracted:
+                withdraw(app, draft_id, "retracted", now=now, report=report)
+            elif state not in ("published", "approved"):
+                withdraw(app, draft_id, "unpublished", now=now, report=report)
+            elif corrected:
+                _note_correction(app, draft_id, now, report)
+        except NewsflowError as e:
+            report.errors.append(f"draft {draft_id}: {e}")
+            log.error("withdrawing draft %s failed: %s", draft_id, e)
+    write_feed(app, report)
+    if deliver:
+        report.webhooks = deliver_due(app, now)
+    return report
+
+
+def _paths(app: App, a: Article) -> list[str]:
+    name = files.base_name(str(app.settings["publish.filename"]), a)
+    return [f"{name}.md", f"{name}.html", f"{name}.json"]
+
+
+def _write_files(app: App, a: Article, old_paths: list[str]) -> list[str]:
+    out = output_dir(app)
+    paths = _paths(app, a)
+    md, html, js = paths
+    files.write_atomic(out / md, render.to_markdown(a).encode())
+    files.write_atomic(out / html, render.to_html(
+        a, app.settings["templates_dir"], app.settings["publish.feed_title"]).encode())
+    files.write_atomic(out / js, render.to_json(a).encode())
+    files.remove_stale(out, old_paths, paths)
+    return paths
+
+
+def _publish_one(app: App, draft_id: int, now: dt.datetime, report: PublishReport) -> None:
+    base_url = str(app.settings["publish.base_url"])
+    pattern = str(app.settings["publish.filename"])
+    with app.store.write() as conn:
+        inp = db.load_input(conn, draft_id)
+        if inp is None or inp.state != "approved":
+            return  # another process took it
+        if inp.retracted:
+            report.errors.append(f"draft {draft_id}: its paper is retracted; not published")
+            return
+        prev = db.get_article(conn, draft_id)
+        previous, old_hash, old_paths = prev if prev else (None, "", [])
+        a = art.build(inp, previous, now, base_url,
+                      lambda x: files.base_name(pattern, x),
+                      lambda slug: not db.slug_taken(conn, slug, draft_id))
+        if not mark_published(conn, draft_id, now):
+            return
+        new_hash = art.content_hash(a)
+        paths = _write_files(app, a, old_paths)
+        if previous is not None and new_hash == old_hash and previous.status == "live" \
+                and paths == old_paths:
+            report.unchanged += 1
+            return
+        db.save_article(conn, a, new_hash, paths)
+        _event(conn, "published", a, now, correction=previous is not None)
+    (report.updated if previous is not None else report.published).append(a)
+    log.info("published draft %s as %s", draft_id, a.slug)
+
+
+def _note_correction(app: App, draft_id: int, now: dt.datetime, report: PublishReport) -> None:
+    with app.store.write() as conn:
+        prev = db.get_article(conn, draft_id)
+        if prev is None or prev[0].notice == art.CORRECTED_NOTICE:
+            return
+        a, _, old_paths = prev
+        a.notice = art.CORRECTED_NOTICE
+        a.updated = max(now.replace(microsecond=0), a.updated)
+        paths = _write_files(app, a, old_paths)
+        db.save_article(conn, a, art.content_hash(a), paths)
+        _event(conn, "published", a, now, correction=True)
+    report.updated.append(a)
+
+
+def withdraw(app: App, draft_id: int, reason: str, *, now: dt.datetime | None = None,
+             report: PublishReport | None = None) -> Article:
+    """Mark a published article withdrawn: files and feed entry show the notice, not the text.
+
+    ``reason`` is "retracted", "unpublished" or an editor's own words.
+    """
+    now = now or utcnow()
+    with app.store.write() as conn:
+        prev = db.get_article(conn, draft_id)
+        if prev is None:
+            raise PublishError(f"draft {draft_id} has no published article")
+        old, _, old_paths = prev
+        if old.status == "withdrawn":
+            return old
+        a = art.withdrawn(old, reason, now)
+        paths = _write_files(app, a, old_paths)
+        db.save_article(conn, a, art.content_hash(a), paths, withdrawn_reason=reason)
+        _event(conn, "retracted", a, now, reason=reason)
+    if report is not None:
+        report.withdrawn.append(a)
+    else:
+        write_feed(app, None)
+    log.info("withdrew draft %s (%s)", draft_id, reason)
+    return a
+
+
+def _event(conn: sa.Connection, event: str, a: Article, now: dt.datetime,
+           **extra: object) -> None:
+    payload = {"slug": a.slug, "title": a.title, "url": a.url, "id": a.feed_id,
+               "status": a.status, "doi": a.doi, "pmid": a.pmid, "version": a.version,
+               "updated": a.updated.isoformat() + "Z", **extra}
+    enqueue_event(conn, event, a.draft_id, payload, now=now)
+
+
+def rebuild(app: App) -> tuple[int, Path]:
+    """Rewrite every article's files and the feed from the stored snapshots.
+
+    For a template or publish.filename change; with neither, nothing on disk changes.
+    Returns the number of articles whose files moved or changed.
+    """
+    changed = 0
+    out = output_dir(app)
+    with app.store.write() as conn:
+        for a, _, old_paths in db.snapshots(conn):
+            before = [(out / p).read_bytes() if (out / p).exists() else None for p in old_paths]
+            paths = _write_files(app, a, old_paths)
+            after = [(out / p).read_bytes() for p in paths]
+            if paths != old_paths:
+                db.set_paths(conn, a.draft_id, paths)
+            if paths != old_paths or before != after:
+                changed += 1
+    return changed, write_feed(app, None)
+
+
+def write_feed(app: App, report: PublishReport | None) -> Path:
+    s = app.settings
+    articles = db.feed_articles(app.store, int(s["publish.feed_entries"]))
+    path = output_dir(app) / "feed.xml"
+    data = feed.atom_feed(articles, title=s["publish.feed_title"], base_url=s["publish.base_url"],
+                          author=s["publish.feed_author"])
+    written = files.write_atomic(path, data)
+    if report is not None:
+        report.feed_path, report.feed_written = path, written
+    return path

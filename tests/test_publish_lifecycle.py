@@ -1,0 +1,171 @@
+"""Embargoes across restarts, retractions and withdrawals, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import feedparser
+import yaml
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from helpers.publishing import (
+    T0,
+    add_draft,
+    add_paper,
+    draft_state,
+    make_app,
+    set_draft,
+    set_paper,
+    split_front_matter,
+)
+from newsflow.cli import cli
+from newsflow.publish import publish_due, withdraw
+from newsflow.store import Store
+
+NAME = "2026-11-20-upadacitinib-may-ease-stubborn-eczema-on-the-face-and-neck"
+
+
+def test_embargo_holds_across_a_restart(store: Store, db_url: str, tmp_path: Path) -> None:
+    until = T0 + dt.timedelta(hours=6)
+    did = add_draft(store, add_paper(store), embargo_until=until)
+    first = make_app(store, tmp_path)
+    r = publish_due(first, now=T0, deliver=False)
+    assert r.published == [] and r.embargoed == [(did, until)]
+    assert not (tmp_path / f"{NAME}.md").exists()
+    # A daemon restart: a fresh store and app on the same database.
+    restarted = make_app(Store(db_url), tmp_path)
+    try:
+        assert publish_due(restarted, now=until - dt.timedelta(seconds=1),
+                           deliver=False).published == []
+        assert draft_state(restarted.store, did) == "approved"
+        r = publish_due(restarted, now=until, deliver=False)
+        assert [a.draft_id for a in r.published] == [did]
+        assert r.published[0].published == until
+    finally:
+        restarted.store.dispose()
+    head, _ = split_front_matter((tmp_path / f"{NAME}.md").read_text())
+    assert yaml.safe_load(head)["date"].replace(tzinfo=None) == until
+
+
+def test_retraction_updates_files_and_feed(store: Store, tmp_path: Path) -> None:
+    app = make_app(store, tmp_path)
+    pid = add_paper(store)
+    did = add_draft(store, pid)
+    publish_due(app, now=T0, deliver=False)
+    entry_id = feedparser.parse(io.BytesIO((tmp_path / "feed.xml").read_bytes())).entries[0].id
+    later = T0 + dt.timedelta(days=2)
+    set_paper(store, pid, retracted=True)  # what enrichment records
+    r = publish_due(app, now=later, deliver=False)
+    assert [a.draft_id for a in r.withdrawn] == [did]
+
+    head, body = split_front_matter((tmp_path / f"{NAME}.md").read_text())
+    fm = yaml.safe_load(head)
+    assert fm["status"] == "withdrawn"
+    assert fm["title"].startswith("Withdrawn: Upadacitinib")
+    assert "retracted" in fm["notice"] and fm["summary"] == fm["notice"]
+    assert fm["lastmod"].replace(tzinfo=None) == later
+    assert fm["date"].replace(tzinfo=None) == T0
+    assert "Six people" not in body and "retracted" in body
+
+    soup = BeautifulSoup((tmp_path / f"{NAME}.html").read_text(), "html.parser")
+    assert "retracted" in soup.find(class_="notice").get_text()
+    assert soup.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    assert "Six people" not in soup.get_text()
+
+    data = json.loads((tmp_path / f"{NAME}.json").read_text())
+    assert data["status"] == "withdrawn" and data["body_markdown"] == ""
+
+    f = feedparser.parse(io.BytesIO((tmp_path / "feed.xml").read_bytes()))
+    assert f.bozo == 0 and len(f.entries) == 1
+    e = f.entries[0]
+    assert e.id == entry_id and e.title.startswith("Withdrawn: ")
+    assert dt.datetime(*e.updated_parsed[:6]) == later
+    assert "retracted" in e.summary and "Six people" not in e.content[0].value
+    # Running again changes nothing more.
+    again = publish_due(app, now=later + dt.timedelta(days=1), deliver=False)
+    assert again.withdrawn == [] and not again.feed_written
+
+
+def test_unpublish_and_republish(store: Store, tmp_path: Path) -> None:
+    app = make_app(store, tmp_path)
+    did = add_draft(store, add_paper(store))
+    publish_due(app, now=T0, deliver=False)
+    # Review sends a published draft back (e.g. a reader reported an error).
+    set_draft(store, did, state="in_review")
+    r = publish_due(app, now=T0 + dt.timedelta(hours=1), deliver=False)
+    assert [a.status for a in r.withdrawn] == ["withdrawn"]
+    assert "review" in (r.withdrawn[0].notice or "")
+    # Approved again: live again with the same URL, id and first date.
+    set_draft(store, did, state="approved")
+    r = publish_due(app, now=T0 + dt.timedelta(hours=2), deliver=False)
+    assert [a.status for a in r.updated] == ["live"] and r.updated[0].notice is None
+    assert r.updated[0].published == T0
+    fm = yaml.safe_load(split_front_matter((tmp_path / f"{NAME}.md").read_text())[0])
+    assert fm["status"] == "live" and "Six people" in (tmp_path / f"{NAME}.md").read_text()
+
+
+def test_paper_correction_adds_a_notice(store: Store, tmp_path: Path) -> None:
+    app = make_app(store, tmp_path)
+    pid = add_paper(store)
+    add_draft(store, pid)
+    publish_due(app, now=T0, deliver=False)
+    set_paper(store, pid, corrected=True)
+    r = publish_due(app, now=T0 + dt.timedelta(days=1), deliver=False)
+    assert len(r.updated) == 1
+    md = (tmp_path / f"{NAME}.md").read_text()
+    assert "> **Note.** Correction: the journal has published a correction" in md
+    assert "Six people" in md
+    assert publish_due(app, now=T0 + dt.timedelta(days=2), deliver=False).updated == []
+
+
+def test_editor_withdrawal_with_reason(store: Store, tmp_path: Path) -> None:
+    app = make_app(store, tmp_path)
+    did = add_draft(store, add_paper(store))
+    publish_due(app, now=T0, deliver=False)
+    a = withdraw(app, did, "the dose was misreported", now=T0 + dt.timedelta(hours=3))
+    assert a.notice == "This article has been withdrawn: the dose was misreported."
+    f = feedparser.parse(io.BytesIO((tmp_path / "feed.xml").read_bytes()))
+    assert f.entries[0].title.startswith("Withdrawn: ")
+
+
+def _cfg(tmp_path: Path, store_url: str) -> Path:
+    cfg = tmp_path / "newsflow.toml"
+    cfg.write_text(f'database_url = "{store_url}"\nsources_file = "{tmp_path / "s.toml"}"\n'
+                   f'[publish]\noutput_dir = "{tmp_path / "out"}"\n'
+                   'base_url = "https://news.example.org/skin"\n')
+    (tmp_path / "s.toml").write_text("")
+    return cfg
+
+
+def test_cli_embargo_publish_list(store: Store, db_url: str, tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, db_url)
+    did = add_draft(store, add_paper(store))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--config", str(cfg), "publish", "embargo", str(did),
+                              "--until", "2999-01-01T09:00+02:00"])
+    assert res.exit_code == 0, res.output
+    assert "embargoed until 2999-01-01T07:00:00Z" in res.output
+    res = runner.invoke(cli, ["--config", str(cfg), "publish"])
+    assert res.exit_code == 0, res.output
+    assert f"embargoed: draft {did} until 2999-01-01T07:00:00Z" in res.output
+    assert "0 article(s) changed" in res.output
+    res = runner.invoke(cli, ["--config", str(cfg), "publish", "embargo", str(did), "--clear"])
+    assert res.exit_code == 0 and "embargo cleared" in res.output
+    res = runner.invoke(cli, ["--config", str(cfg), "publish", "run", "--no-webhooks"])
+    assert res.exit_code == 0, res.output
+    assert f"published: draft {did} → upadacitinib-may" in res.output
+    assert f"files in {tmp_path / 'out'}" in res.output
+    res = runner.invoke(cli, ["--config", str(cfg), "publish", "list"])
+    assert res.exit_code == 0
+    md = [line.strip() for line in res.output.splitlines() if line.strip().endswith(".md")]
+    assert len(md) == 1 and Path(md[0]).is_file()
+    res = runner.invoke(cli, ["--config", str(cfg), "publish", "embargo", str(did),
+                              "--until", "tomorrow"])
+    assert res.exit_code == 2 and "ISO 8601" in res.output
+    res = runner.invoke(cli, ["--config", str(cfg), "publish", "embargo", str(did),
+                              "--until", "2999-01-01"])
+    assert res.exit_code == 1 and "is published" in res.output
