@@ -45,6 +45,8 @@ from newsflow.errors import ConfigError
 from newsflow.http import Fetcher
 from newsflow.logs import event, setup_logging
 from newsflow.models import SourceConfig
+from newsflow.publish import run as publish
+from newsflow.publish.digest import send_digest
 from newsflow.settings import Settings, load_settings
 from newsflow.slots import slot_after, slot_start
 from newsflow.store import leases, monitoring
@@ -98,10 +100,26 @@ def _housekeeping(app: App) -> int:
     return n + leases.purge_expired(app.store, older_than=86400)
 
 
+def _publish(app: App) -> int:
+    report = publish.publish_due(app)
+    return len(report.published) + len(report.withdrawn)
+
+
+def _digest(app: App) -> int:
+    return len(send_digest(app).sent)
+
+
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
-    """The cluster-wide jobs.  Enrichment retries, retraction checks, publishing and
-    the editor digest join this list as their library functions land on main."""
-    return [PeriodicJob("housekeeping", 3600, _housekeeping)]
+    """The cluster-wide jobs.  Enrichment retries and retraction checks join this list
+    when their library functions land."""
+    return [
+        PeriodicJob("housekeeping", 3600, _housekeeping),
+        # Publishing is cheap when nothing is due, and editors expect an approved
+        # article to go out within a tick or so.
+        PeriodicJob("publish", settings["daemon.tick"], _publish),
+        # send_digest keeps its own per-period record; checking often is harmless.
+        PeriodicJob("digest", 300, _digest),
+    ]
 
 
 class Daemon:

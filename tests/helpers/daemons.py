@@ -46,7 +46,7 @@ def feed_xml(feed: int, items: int, *, shared_with_next: int = 1) -> str:
 
 
 def serve_feeds(server: CorpusServer, n: int, items: int = 3) -> list[tuple[str, str]]:
-    """Register ``n`` feeds; returns (source name, url) pairs."""
+    """Register ``n`` feeds (or replace their content); returns (source name, url) pairs."""
     return [(f"Journal {k:03d}", server.add(f"/feeds/{k}.xml", feed_xml(k, items),
                                            content_type="application/rss+xml"))
             for k in range(n)]
@@ -69,10 +69,12 @@ def write_config(tmp: Path, db_url: str, feeds: Iterable[tuple[str, str]], *,
          "misfire_grace": 5, **(daemon or {})}
     h = {"retries": 0, "timeout": 5.0, "total_timeout": 10.0, "per_host_concurrency": 16,
          **(http or {})}
+    site = tmp / "site"
     cfg = tmp / "newsflow.toml"
     cfg.write_text(f'database_url = "{db_url}"\ndata_dir = "{tmp}"\n'
                    f'sources_file = "sources.toml"\nlog_format = "json"\n\n'
-                   f"[http]\n{_table(h)}\n[daemon]\n{_table(d)}")
+                   f"[http]\n{_table(h)}\n[daemon]\n{_table(d)}\n"
+                   f'[publish]\noutput_dir = "{site}"\n')
     return cfg
 
 
