@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers.server import corpus_dir
 from newsflow.errors import ParseError
 from newsflow.parse.europepmc import abstract_sections, parse_search
 
-APIS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "apis"
+APIS = corpus_dir() / "apis"
 
 
 @pytest.mark.parametrize("path", sorted(APIS.glob("europepmc_*")), ids=lambda p: p.name)

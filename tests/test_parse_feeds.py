@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from helpers.server import corpus_dir
 from newsflow.errors import ParseError
 from newsflow.parse import xmlsafe
 from newsflow.parse.feeds import parse_feed
 
 CORPUS_FEEDS = sorted(
     p for d in ("feeds", "feeds-malformed")
-    for p in (Path(__file__).resolve().parents[2] / "shared" / "corpus" / d).iterdir())
+    for p in (corpus_dir() / d).iterdir())
 
 
 def billion_laughs() -> bytes:

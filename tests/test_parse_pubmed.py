@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers.server import corpus_dir
 from newsflow.errors import ParseError
 from newsflow.parse.pubmed import parse_efetch, parse_esearch
 
-PUBMED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pubmed"
+PUBMED = corpus_dir() / "pubmed"
 EFETCH_FILES = sorted(p for p in PUBMED.glob("*.xml")
                       if "efetch" in p.name or "Medline" in p.name or "medline" in p.name
                       or "fatcat" in p.name)

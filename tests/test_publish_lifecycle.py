@@ -169,3 +169,47 @@ def test_cli_embargo_publish_list(store: Store, db_url: str, tmp_path: Path) -> 
     res = runner.invoke(cli, ["--config", str(cfg), "publish", "embargo", str(did),
                               "--until", "2999-01-01"])
     assert res.exit_code == 1 and "is published" in res.output
+
+
+def test_review_workflow_end_to_end(store: Store, tmp_path: Path) -> None:
+    """Approve through review.py: the "approved" event is raised, the publish step goes
+    through review's transition table (audited), and a retraction via review withdraws."""
+    import sqlalchemy as sa
+
+    from newsflow import review
+    from newsflow.models import User
+    from newsflow.store import review as qdb
+    from newsflow.store.schema import webhook_events
+
+    editor = User(id=1, username="erin", role="editor")
+    app = make_app(store, tmp_path)
+    pid = add_paper(store)
+    did = add_draft(store, pid, state="in_review", approved_by=None)
+    review.transition(store, did, "approve", version=1, actor=editor)
+    r = publish_due(app, now=T0, deliver=False)
+    assert [a.reviewed_by for a in r.published] == ["erin"]
+    actions = [(e.actor, e.action) for e in qdb.list_audit(store, did)]
+    assert ("erin", "approve") in actions and ("newsflow", "publish") in actions
+    review.force_back_to_review(store, pid, "The journal retracted this study.")
+    set_paper(store, pid, retracted=True)
+    r = publish_due(app, now=T0 + dt.timedelta(days=1), deliver=False)
+    assert [a.status for a in r.withdrawn] == ["withdrawn"]
+    assert "retracted" in (r.withdrawn[0].notice or "")
+    with store.read() as c:
+        events = c.execute(sa.select(webhook_events.c.event).order_by(webhook_events.c.id))
+        assert list(events.scalars()) == ["approved", "published", "retracted"]
+
+
+def test_files_follow_a_manual_publish_but_not_before_the_embargo(store: Store,
+                                                                   tmp_path: Path) -> None:
+    """An editor may use review's own "publish" action; the files still wait for the embargo,
+    and a run that stopped between the state change and the files is completed later."""
+    until = T0 + dt.timedelta(hours=2)
+    app = make_app(store, tmp_path)
+    did = add_draft(store, add_paper(store), state="published", embargo_until=until)
+    assert publish_due(app, now=T0, deliver=False).published == []
+    assert not (tmp_path / f"{NAME}.md").exists()
+    r = publish_due(app, now=until, deliver=False)
+    assert [a.draft_id for a in r.published] == [did]
+    assert (tmp_path / f"{NAME}.md").exists()
+    assert publish_due(app, now=until + dt.timedelta(hours=1), deliver=False).published == []

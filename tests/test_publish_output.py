@@ -107,7 +107,7 @@ def test_json_output_fields(store: Store, tmp_path: Path) -> None:
     did = add_draft(store, add_paper(store, doi=None, evidence_level=None, drug=None))
     publish_due(app, now=T0, deliver=False)
     data = json.loads((tmp_path / f"{NAME}.json").read_text())
-    assert data["draft_id"] == did and data["version"] == 1
+    assert data["draft_id"] == did and data["version"] == 2  # review's publish step bumps it
     assert data["title"] == "Upadacitinib may ease stubborn eczema on the face and neck"
     assert data["published"] == data["updated"] == "2026-11-20T09:30:00Z"
     assert data["doi"] is None and data["pmid"] == "37548209"

@@ -2,21 +2,20 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from helpers.server import corpus_dir
 from newsflow.errors import StoreError
-from newsflow.models import AbstractSection, Author, PaperRecord
+from newsflow.models import AbstractSection, Author, PaperRecord, SourceConfig
 from newsflow.parse.pubmed import parse_efetch
 from newsflow.store import Store
 from newsflow.store import papers as sp
 from newsflow.store.schema import paper_sources, papers
 from newsflow.store.sources import sync_sources
-from newsflow.models import SourceConfig
 
-PUBMED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pubmed"
+PUBMED = corpus_dir() / "pubmed"
 
 
 def feed_record(**kw: object) -> PaperRecord:

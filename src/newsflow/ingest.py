@@ -107,6 +107,14 @@ def _check(fetch: FetchResult, what: str) -> FetchResult:
     return fetch
 
 
+async def _parse(what: str, fetch: FetchResult, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a parser in a worker thread; a ParseError ends the attempt with its reason."""
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except ParseError as e:
+        raise _Failed(f"{what}: {e}", fetch) from None
+
+
 async def _store(app: App, records: list[PaperRecord], result: SourceResult) -> None:
     up = await asyncio.to_thread(store_papers.upsert_records, app.store, records)
     result.entries += up.entries
@@ -130,11 +138,8 @@ async def _feed(app: App, fetcher: Fetcher, cfg: SourceConfig, state: store_sour
     if body_hash == state.body_hash:
         result.status = "unchanged"  # the server ignores validators; same bytes, skip parsing
         return
-    try:
-        parsed = await asyncio.to_thread(parse_feed, fetch.body, source=cfg.name,
-                                         headers=fetch.headers, url=fetch.url)
-    except ParseError as e:
-        raise _Failed(f"parse: {e}", fetch) from None
+    parsed = await _parse("parse", fetch, parse_feed, fetch.body, source=cfg.name,
+                          headers=fetch.headers, url=fetch.url)
     result.problems = parsed.problems
     await _store(app, parsed.records, result)
     attempt.body_hash = body_hash
@@ -166,10 +171,7 @@ async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
                    "esearch")
     result.http_status = fetch.http_status
     attempt.url, attempt.bytes = fetch.url, len(fetch.body)
-    try:
-        search = await asyncio.to_thread(pubmed.parse_esearch, fetch.body)
-    except ParseError as e:
-        raise _Failed(f"esearch: {e}", fetch) from None
+    search = await _parse("esearch", fetch, pubmed.parse_esearch, fetch.body)
     if search.errors:
         raise _Failed("esearch error: " + "; ".join(search.errors), fetch)
     result.problems.extend(search.warnings)
@@ -182,10 +184,8 @@ async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
             **common, "id": ",".join(batch), "retmode": "xml", "rettype": "abstract"}), "efetch")
         result.http_status = fetch.http_status
         attempt.bytes += len(fetch.body)
-        try:
-            records = await asyncio.to_thread(pubmed.parse_efetch, fetch.body, source=cfg.name)
-        except ParseError as e:
-            raise _Failed(f"efetch: {e}", fetch) from None
+        records = await _parse("efetch", fetch, pubmed.parse_efetch, fetch.body,
+                               source=cfg.name)
         await _store(app, records, result)
     attempt.window_end = end
     result.status = "ok"
@@ -206,10 +206,8 @@ async def _europepmc(app: App, fetcher: Fetcher, cfg: SourceConfig,
         if page_no == 0:
             attempt.url = fetch.url
         attempt.bytes += len(fetch.body)
-        try:
-            page = await asyncio.to_thread(europepmc.parse_search, fetch.body, source=cfg.name)
-        except ParseError as e:
-            raise _Failed(f"search page {page_no + 1}: {e}", fetch) from None
+        page = await _parse(f"search page {page_no + 1}", fetch, europepmc.parse_search,
+                            fetch.body, source=cfg.name)
         result.problems.extend(page.problems)
         await _store(app, page.records, result)
         if not page.next_cursor or page.next_cursor == cursor or not page.records:

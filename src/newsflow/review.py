@@ -22,6 +22,7 @@ from typing import Any
 from newsflow.clock import utcnow
 from newsflow.errors import BlockedError, ReviewError, StaleVersionError, TransitionError
 from newsflow.models import Check, DraftRecord, User
+from newsflow.publish.webhooks import enqueue_event
 from newsflow.store import Store
 from newsflow.store import review as db
 
@@ -116,8 +117,14 @@ def transition(store: Store, draft_id: int, action: str, *, version: int | None,
         values.update(approved_by=None, approved_at=None)
     if action == "publish":
         values["published_at"] = utcnow()
-    return db.apply_change(store, draft_id, draft.version, actor.username,
-                           db.Change(action=action, values=values, detail=detail))
+    rec = db.apply_change(store, draft_id, draft.version, actor.username,
+                          db.Change(action=action, values=values, detail=detail))
+    if action == "approve":
+        # Publishing raises "published" and "retracted" itself, when the files change.
+        enqueue_event(store, "approved", draft_id,
+                      {"title": rec.title, "approved_by": rec.approved_by,
+                       "version": rec.version, "doi": rec.doi, "pmid": rec.pmid})
+    return rec
 
 
 def recompute_checks(draft: DraftRecord, title: str, body: str) -> list[Check]:

@@ -94,9 +94,9 @@ def build(inp: PublishInput, previous: Article | None, now: dt.datetime, base_ur
         status="live", notice=notice)
     a.url = base_url.rstrip("/") + "/" + file_name(a) + ".html"
     if previous is not None:
-        a.updated = previous.updated
-        if content_hash(a) != content_hash(previous) or previous.status != "live":
-            a.updated = max(now.replace(microsecond=0), previous.updated)
+        if content_hash(a) == content_hash(previous) and previous.status == "live":
+            return previous  # unchanged: keep the snapshot so every byte stays the same
+        a.updated = max(now.replace(microsecond=0), previous.updated)
     return a
 
 
@@ -111,7 +111,9 @@ def withdrawn(a: Article, reason: str, now: dt.datetime) -> Article:
 
 
 def content_hash(a: Article) -> str:
-    """What readers see, minus the modification date: equal hashes mean nothing changed."""
+    """What readers see, minus the modification date and the draft's version counter (which
+    every workflow step bumps): equal hashes mean nothing changed."""
     data = article_to_json(a)
     data.pop("updated")
+    data.pop("version")
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -96,27 +96,38 @@ def _write_files(app: App, a: Article, old_paths: list[str]) -> list[str]:
 def _publish_one(app: App, draft_id: int, now: dt.datetime, report: PublishReport) -> None:
     base_url = str(app.settings["publish.base_url"])
     pattern = str(app.settings["publish.filename"])
-    with app.store.write() as conn:
+    with app.store.read() as conn:
         inp = db.load_input(conn, draft_id)
-        if inp is None or inp.state != "approved":
-            return  # another process took it
+    if inp is None:
+        return
+    if inp.state == "approved":
         if inp.retracted:
             report.errors.append(f"draft {draft_id}: its paper is retracted; not published")
             return
+        # The state change commits first; if the files below fail, the draft is published
+        # without files and the next run (due_draft_ids) writes them.
+        if not mark_published(app.store, draft_id, inp.version):
+            return
+    with app.store.write() as conn:
+        db.lock_draft(conn, draft_id)
+        inp = db.load_input(conn, draft_id)
+        if inp is None or inp.state != "published":
+            return
         prev = db.get_article(conn, draft_id)
-        previous, old_hash, old_paths = prev if prev else (None, "", [])
+        if prev is not None and (prev.draft_version or 0) >= inp.version:
+            return  # another process wrote it meanwhile
+        previous = prev.article if prev else None
+        old_paths = prev.paths if prev else []
         a = art.build(inp, previous, now, base_url,
                       lambda x: files.base_name(pattern, x),
                       lambda slug: not db.slug_taken(conn, slug, draft_id))
-        if not mark_published(conn, draft_id, now):
-            return
-        new_hash = art.content_hash(a)
         paths = _write_files(app, a, old_paths)
-        if previous is not None and new_hash == old_hash and previous.status == "live" \
-                and paths == old_paths:
+        if a is previous and paths == old_paths:
+            db.mark_rendered(conn, draft_id, inp.version)
             report.unchanged += 1
             return
-        db.save_article(conn, a, new_hash, paths)
+        db.save_article(conn, a, art.content_hash(a), paths)
+        db.mark_rendered(conn, draft_id, inp.version)
         _event(conn, "published", a, now, correction=previous is not None)
     (report.updated if previous is not None else report.published).append(a)
     log.info("published draft %s as %s", draft_id, a.slug)
@@ -125,9 +136,9 @@ def _publish_one(app: App, draft_id: int, now: dt.datetime, report: PublishRepor
 def _note_correction(app: App, draft_id: int, now: dt.datetime, report: PublishReport) -> None:
     with app.store.write() as conn:
         prev = db.get_article(conn, draft_id)
-        if prev is None or prev[0].notice == art.CORRECTED_NOTICE:
+        if prev is None or prev.article.notice == art.CORRECTED_NOTICE:
             return
-        a, _, old_paths = prev
+        a, old_paths = prev.article, prev.paths
         a.notice = art.CORRECTED_NOTICE
         a.updated = max(now.replace(microsecond=0), a.updated)
         paths = _write_files(app, a, old_paths)
@@ -147,7 +158,7 @@ def withdraw(app: App, draft_id: int, reason: str, *, now: dt.datetime | None = 
         prev = db.get_article(conn, draft_id)
         if prev is None:
             raise PublishError(f"draft {draft_id} has no published article")
-        old, _, old_paths = prev
+        old, old_paths = prev.article, prev.paths
         if old.status == "withdrawn":
             return old
         a = art.withdrawn(old, reason, now)
@@ -179,7 +190,8 @@ def rebuild(app: App) -> tuple[int, Path]:
     changed = 0
     out = output_dir(app)
     with app.store.write() as conn:
-        for a, _, old_paths in db.snapshots(conn):
+        for st in db.snapshots(conn):
+            a, old_paths = st.article, st.paths
             before = [(out / p).read_bytes() if (out / p).exists() else None for p in old_paths]
             paths = _write_files(app, a, old_paths)
             after = [(out / p).read_bytes() for p in paths]

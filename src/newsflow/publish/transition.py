@@ -1,18 +1,21 @@
-"""The one place publishing moves a draft's state.
-
-Until review.py's transition table lands this is a guarded UPDATE; it will become a
-call into review.py so there is only ever one table of allowed transitions.
-"""
+"""The one place publishing moves a draft's state: through review.py's transition table."""
 
 from __future__ import annotations
 
-import datetime as dt
+from newsflow import review
+from newsflow.errors import StaleVersionError, TransitionError
+from newsflow.models import User
+from newsflow.store import Store
 
-import sqlalchemy as sa
+# The publish job acts as a system editor in the audit log.
+PUBLISHER = User(id=0, username="newsflow", role="editor")
 
-from newsflow.store import publish as db
 
-
-def mark_published(conn: sa.Connection, draft_id: int, now: dt.datetime) -> bool:
-    """approved → published; False if another process got there first."""
-    return db.set_draft_published(conn, draft_id, now)
+def mark_published(store: Store, draft_id: int, version: int) -> bool:
+    """approved → published; False if the draft moved on (another daemon won, or an editor
+    changed it since ``version`` was read)."""
+    try:
+        review.transition(store, draft_id, "publish", version=version, actor=PUBLISHER)
+    except (TransitionError, StaleVersionError):
+        return False
+    return True

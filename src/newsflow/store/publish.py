@@ -7,7 +7,7 @@ Functions that must share a transaction with file writes take a connection
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +21,15 @@ D, P, PA = drafts.c, papers.c, published_articles.c
 
 
 def due_draft_ids(store: Store, now: dt.datetime) -> list[int]:
-    """Approved drafts whose embargo (if any) has passed, oldest approval first."""
-    q = (sa.select(D.id).where(D.state == "approved")
+    """Drafts to publish now: approved ones, and published ones whose files are missing or
+    older than the draft (an editor used review's "publish" action, or a run stopped between
+    the state change and the files) -- in both cases only once any embargo has passed."""
+    q = (sa.select(D.id).select_from(drafts.outerjoin(published_articles, PA.draft_id == D.id))
          .where(sa.or_(D.embargo_until.is_(None), D.embargo_until <= now))
+         .where(sa.or_(D.state == "approved",
+                       sa.and_(D.state == "published",
+                               sa.or_(PA.id.is_(None), PA.draft_version.is_(None),
+                                      PA.draft_version < D.version))))
          .order_by(D.approved_at, D.id))
     with store.read() as conn:
         return list(conn.execute(q).scalars())
@@ -65,11 +71,9 @@ def _fact_text(normalized: Any, value: str) -> str:
     return normalized if isinstance(normalized, str) and normalized else value
 
 
-def set_draft_published(conn: sa.Connection, draft_id: int, now: dt.datetime) -> bool:
-    """approved → published, only if still approved (so two daemons never both win)."""
-    res = conn.execute(sa.update(drafts).where(D.id == draft_id).where(D.state == "approved")
-                       .values(state="published", published_at=now, updated_at=now))
-    return res.rowcount == 1
+def lock_draft(conn: sa.Connection, draft_id: int) -> None:
+    """Serialise publishers of one draft (PostgreSQL row lock; SQLite writers are serial)."""
+    conn.execute(sa.select(D.id).where(D.id == draft_id).with_for_update())
 
 
 def set_embargo(store: Store, draft_id: int, until: dt.datetime | None) -> None:
@@ -99,13 +103,26 @@ def article_from_json(d: dict[str, Any]) -> Article:
     return Article(**d)
 
 
-def get_article(conn: sa.Connection, draft_id: int) -> tuple[Article, str, list[str]] | None:
-    """(snapshot, content_hash, paths) of a draft's published article."""
-    row = conn.execute(sa.select(PA.article, PA.content_hash, PA.paths)
+@dataclass
+class Stored:
+    article: Article
+    content_hash: str
+    paths: list[str]
+    draft_version: int | None
+
+
+def get_article(conn: sa.Connection, draft_id: int) -> Stored | None:
+    row = conn.execute(sa.select(PA.article, PA.content_hash, PA.paths, PA.draft_version)
                        .where(PA.draft_id == draft_id)).first()
     if row is None or row.article is None:
         return None
-    return article_from_json(row.article), row.content_hash, list(row.paths)
+    return Stored(article_from_json(row.article), row.content_hash, list(row.paths),
+                  row.draft_version)
+
+
+def mark_rendered(conn: sa.Connection, draft_id: int, draft_version: int) -> None:
+    conn.execute(sa.update(published_articles).where(PA.draft_id == draft_id)
+                 .values(draft_version=draft_version))
 
 
 def slug_taken(conn: sa.Connection, slug: str, draft_id: int) -> bool:
@@ -162,10 +179,10 @@ def draft_id_for(store: Store, ref: str) -> int:
     return int(found)
 
 
-def snapshots(conn: sa.Connection) -> list[tuple[Article, str, list[str]]]:
-    q = sa.select(PA.article, PA.content_hash, PA.paths).where(PA.article.is_not(None)) \
-        .order_by(PA.id)
-    return [(article_from_json(r.article), r.content_hash, list(r.paths))
+def snapshots(conn: sa.Connection) -> list[Stored]:
+    q = sa.select(PA.article, PA.content_hash, PA.paths, PA.draft_version) \
+        .where(PA.article.is_not(None)).order_by(PA.id)
+    return [Stored(article_from_json(r.article), r.content_hash, list(r.paths), r.draft_version)
             for r in conn.execute(q)]
 
 
