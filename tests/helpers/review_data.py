@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from newsflow.clock import utcnow
 from newsflow.models import AbstractSection, Check, DraftContent, abstract_text
 from newsflow.store import Store
 from newsflow.store.review import create_draft
-from newsflow.store.schema import facts, paper_sources, papers, sources
+from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
 
 YAN_SECTIONS = [
     AbstractSection("Background", "Atopic dermatitis (AD) of the face and neck often persists "
@@ -172,3 +173,82 @@ PASSING = [Check("number_provenance", True, True, "every number maps to the abst
 def count_rows(store: Store, table: sa.Table) -> int:
     with store.read() as c:
         return int(c.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, but with test-sized cost: the shared CI box is busy."""
+    from argon2 import PasswordHasher
+
+    from newsflow import accounts
+    monkeypatch.setattr(accounts, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_dummy", {})
+
+
+def ingest_feed_for_review(store: Store, url: str, source: str) -> list[int]:
+    """Fetch a feed over HTTP and queue a draft for each entry, keeping the entries' raw,
+    unsanitised text (the worst case for the UI).  Returns the draft ids."""
+    import feedparser
+    import httpx
+
+    body = httpx.get(url, timeout=10).content
+    parsed = feedparser.parse(body, sanitize_html=False)
+    add_source(store, source, last_status="ok", last_http_status=200,
+               feed_problems=str(parsed.get("bozo_exception") or "") or None)
+    out = []
+    for i, e in enumerate(parsed.entries):
+        title = (e.get("title") or "").strip()
+        summary = (e.get("summary") or "").strip()
+        content = ((e.get("content") or [{}])[0].get("value") or "").strip()
+        text = content or summary or title
+        pid = add_paper(store, title=title or f"Untitled entry {i + 1} from {source}",
+                        sections=[AbstractSection(None, text)], source=source, doi=None,
+                        pmid=None, design=None)
+        draft = DraftContent(title=title or f"Entry {i + 1} from {source}",
+                             body_markdown=f"From the feed:\n\n{text}\n\n{summary}\n",
+                             template_name="feed_item", template_version="1",
+                             checks=[Check("hype_words", True, True, "none found")])
+        out.append(create_draft(store, pid, draft, state="in_review"))
+    return out
+
+
+def seed_generated(store: Store, app: Any, *, state: str = "in_review",
+                   doi: str = "10.1080/09546634.2023.2242540", pmid: str = "37558231",
+                   created_at: dt.datetime | None = None) -> Seeded:
+    """The six-patient case series drafted by the real drafting stage from stored facts."""
+    import json
+    from pathlib import Path
+
+    from newsflow.draft.stage import draft_stage
+    from newsflow.review import transition
+
+    rec = json.loads((Path(__file__).resolve().parent.parent / "data"
+                      / "yan2023_case_series.json").read_text())
+    p = rec["paper"]
+    now = utcnow()
+    with store.write() as c:
+        pid = c.execute(papers.insert().values(
+            doi=doi, pmid=pmid, title=p["title"], abstract_sections=p["abstract_sections"],
+            authors=p["authors"], journal=p["journal"], volume=p.get("volume"),
+            issue=p.get("issue"), pub_date=p.get("pub_date"),
+            publication_types=p["publication_types"], mesh_terms=[], keywords=[], grants=[],
+            updates=[], field_sources={}, relevance=p["relevance"], relevant=True,
+            design="case_series", evidence_level="4", created_at=now,
+            updated_at=now)).inserted_primary_key[0]
+        for name, f in rec["facts"].items():
+            c.execute(facts.insert().values(
+                paper_id=pid, name=name, value=f["value"], normalized=f["normalized"],
+                confidence=f["confidence"], span_start=f["span"][0], span_end=f["span"][1],
+                sentence=f["sentence"]))
+    result = draft_stage(app, int(pid))
+    draft_id = int(result["draft_id"])
+    if created_at:
+        with store.write() as c:
+            c.execute(drafts.update().where(drafts.c.id == draft_id)
+                      .values(created_at=created_at))
+    if state == "in_review":
+        from newsflow.models import User
+        transition(store, draft_id, "start_review", version=1,
+                   actor=User(id=0, username="newsflow", role="editor"))
+    return Seeded(int(pid), draft_id)

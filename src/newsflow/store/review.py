@@ -323,6 +323,18 @@ class PaperView:
     url: str | None
     is_preprint: bool
     facts: list[SourceFact]
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+
+    def record(self) -> list[tuple[str, str]]:
+        """The bibliographic fields a number in a draft may also come from."""
+        fields = [("title", self.title), ("journal", self.journal or ""),
+                  ("publication date", self.pub_date or ""), ("volume", self.volume or ""),
+                  ("issue", self.issue or ""), ("pages", self.pages or ""),
+                  ("DOI", self.doi or ""), ("PMID", self.pmid or "")]
+        fields += [("author", str(a.get("name", ""))) for a in self.authors]
+        return [(k, v) for k, v in fields if v]
 
 
 def paper_view(store: Store, paper_id: int) -> PaperView | None:
@@ -340,7 +352,7 @@ def paper_view(store: Store, paper_id: int) -> PaperView | None:
                      publication_types=list(p.publication_types or []), design=p.design,
                      evidence_level=p.evidence_level, relevance=p.relevance,
                      retracted=bool(p.retracted), url=p.url, is_preprint=bool(p.is_preprint),
-                     facts=fact_list)
+                     facts=fact_list, volume=p.volume, issue=p.issue, pages=p.pages)
 
 
 # --- the queue ------------------------------------------------------------------------------
@@ -461,8 +473,13 @@ def queue_page(store: Store, f: QueueFilter, *, after: str | None = None,
     conds = _where(f)
     if after:
         k0, k1 = _parse_cursor(after, f.sort)
-        row, val = sa.tuple_(*keys), sa.tuple_(sa.literal(k0), sa.literal(k1))
-        conds.append(row < val if desc else row > val)
+        first, tie = keys
+        # Spelled out rather than as a row-value comparison so SQLite can seek the index
+        # on the first key instead of scanning from the top (deep pages stay fast).
+        if desc:
+            conds += [first <= k0, sa.or_(first < k0, tie < k1)]
+        else:
+            conds += [first >= k0, sa.or_(first > k0, tie > k1)]
     order = [k.desc() if desc else k.asc() for k in keys]
     stmt = (sa.select(drafts.c.id, drafts.c.state, drafts.c.version, drafts.c.title,
                       papers.c.doi, papers.c.pmid, papers.c.design, papers.c.relevant,
@@ -518,3 +535,12 @@ def source_health(store: Store) -> list[SourceHealth]:
                              last_error=r.last_error, feed_problems=r.feed_problems,
                              next_due_at=r.next_due_at, last_entries=r.last_entries)
                 for r in rows]
+
+
+def ping(store: Store) -> bool:
+    try:
+        with store.read() as c:
+            c.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
