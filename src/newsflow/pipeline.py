@@ -1,8 +1,7 @@
 """The orchestrator: ingest the due sources, then walk changed papers through the stages.
 
-``STAGES`` is the one ordered list of later stages, ``(name, fn)`` with
-``fn(app, paper_id)``.  A stage module gets its line there, in STAGE_ORDER order;
-the wrappers import lazily so ``newsflow run --help`` stays fast.
+``STAGES`` (at the bottom) is the one ordered list of later stages, ``(name, fn)``
+with ``fn(app, paper_id)``, in STAGE_ORDER order.
 """
 
 from __future__ import annotations
@@ -32,17 +31,6 @@ log = logging.getLogger(__name__)
 StageFn = Callable[[App, int], Any]
 STAGE_ORDER = ("enrich", "classify", "extract", "draft")
 Progress = Callable[[SourceResult, int, int], None]
-
-
-def _draft(app: App, paper_id: int) -> Any:
-    from newsflow.draft.stage import draft_stage
-    return draft_stage(app, paper_id)
-
-
-# enrich, classify and extract join here, before draft, as their stage functions land.
-STAGES: list[tuple[str, StageFn]] = [
-    ("draft", _draft),
-]
 
 
 @dataclass
@@ -249,13 +237,19 @@ def process_paper(app: App, paper_id: int, stages: list[tuple[str, StageFn]] | N
     return True
 
 
-# Stage registrations, one each; STAGE_ORDER decides where they run.
-from newsflow.classify import classify_stage  # noqa: E402
-from newsflow.enrich import enrich_stage  # noqa: E402
+# The later stages, in STAGE_ORDER.  Wrappers import lazily so loading the pipeline (and
+# `newsflow --help`) does not load every stage's data files.
+def _enrich(app: App, paper_id: int) -> None:
+    from newsflow.enrich import enrich_stage
+    enrich_stage(app, paper_id)
+
+
+def _classify(app: App, paper_id: int) -> None:
+    from newsflow.classify import classify_stage
+    classify_stage(app, paper_id)
 
 
 def _extract(app: App, paper_id: int) -> None:
-    # Lazy, so loading the pipeline does not load the extraction data files.
     from newsflow.extract.stage import extract_stage
     extract_stage(app, paper_id)
 
@@ -265,7 +259,9 @@ def _draft(app: App, paper_id: int) -> None:
     run(app, paper_id)
 
 
-register_stage("enrich", enrich_stage)
-register_stage("classify", classify_stage)
-register_stage("extract", _extract)
-register_stage("draft", _draft)
+STAGES: list[tuple[str, StageFn]] = [
+    ("enrich", _enrich),
+    ("classify", _classify),
+    ("extract", _extract),
+    ("draft", _draft),
+]
