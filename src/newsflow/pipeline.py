@@ -250,8 +250,8 @@ def _classify(app: App, paper_id: int) -> None:
 
 
 def _extract(app: App, paper_id: int) -> None:
-    from newsflow.extract.stage import extract_stage
-    extract_stage(app, paper_id)
+    from newsflow.extract.stage import run
+    run(app, paper_id)
 
 
 def _draft(app: App, paper_id: int) -> None:

@@ -11,6 +11,7 @@ import email.utils
 import gzip
 import hashlib
 import mimetypes
+import sys
 import threading
 import time
 import zlib
@@ -40,6 +41,7 @@ class Request:
     query: str
     headers: dict[str, str]
     at: float
+    peer: str = ""  # client host:port, so tests can tell connections apart
 
 
 @dataclass
@@ -57,6 +59,18 @@ class Route:
 Body = bytes | Iterable[bytes]
 Handler = Callable[[Request], tuple[int, dict[str, str], Body]]
 LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when 20 fetches start at once on a busy
+    # machine, which shows up as spurious connect timeouts.
+    request_queue_size = 128
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client dropping a kept-alive connection is normal; anything else is shown.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class CorpusServer:
@@ -82,12 +96,7 @@ class CorpusServer:
 
             do_HEAD = do_GET
 
-        class _Server(ThreadingHTTPServer):
-            # The default backlog of 5 drops connections when 20 fetches start at once on a
-            # busy machine, which shows up as spurious connect timeouts.
-            request_queue_size = 128
-
-        self.httpd = _Server(("127.0.0.1", 0), _H)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
@@ -129,7 +138,8 @@ class CorpusServer:
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(h.path)
         req = Request(h.command, parts.path, parts.query,
-                      {k.lower(): v for k, v in h.headers.items()}, time.time())
+                      {k.lower(): v for k, v in h.headers.items()}, time.time(),
+                      f"{h.client_address[0]}:{h.client_address[1]}")
         length = int(h.headers.get("Content-Length") or 0)
         req.headers["x-body"] = h.rfile.read(length).decode("utf-8", "replace") if length else ""
         with self._lock:

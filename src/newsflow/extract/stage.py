@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from newsflow.extract import EXTRACTOR_VERSION, ConditionIndex, DrugIndex, extract_facts
@@ -10,6 +11,8 @@ from newsflow.store import facts as store_facts
 
 if TYPE_CHECKING:
     from newsflow.app import App
+
+log = logging.getLogger(__name__)
 
 
 def indexes_for(app: App) -> tuple[DrugIndex, ConditionIndex]:
@@ -31,3 +34,8 @@ def extract_stage(app: App, paper_id: int) -> dict[str, Any]:
     store_facts.save_facts(app.store, paper_id, found, EXTRACTOR_VERSION)
     return {"paper_id": paper_id, "action": "extracted", "facts": sorted(found),
             "extractor_version": EXTRACTOR_VERSION}
+
+
+def run(app: App, paper_id: int) -> None:
+    """The pipeline's entry point: a broken paper raises, so it stays pending with its reason."""
+    log.info("extract stage: %s", extract_stage(app, paper_id))
