@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from click.testing import CliRunner
 
 from helpers.config import write_config
 from helpers.server import CorpusServer
 from newsflow import clock, pipeline
 from newsflow.app import App
+from newsflow.cli import cli
 from newsflow.enrich import EnrichResult, enrich_one, retry_delay
 from newsflow.http import Fetcher
 from newsflow.models import AbstractSection, PaperRecord
@@ -40,13 +43,16 @@ def esearch_hit(corpus: Path, pmid: str) -> bytes:
     return re.sub(r"<Count>\d+</Count>", "<Count>1</Count>", body).encode()
 
 
-@pytest.fixture
-def app(store: Store, server: CorpusServer, tmp_path: Path) -> App:
+def make_app(store: Store, server: CorpusServer, tmp_path: Path, **settings: object) -> App:
     cfg = write_config(tmp_path, store.url, [], **{
         "ncbi.base_url": server.url("/eutils"), "europepmc.base_url": server.url("/epmc"),
-        "crossref.base_url": server.url("/crossref"), "enrich.enabled": True,
-        "http.timeout": 0.5, "http.connect_timeout": 0.5, "http.total_timeout": 2.0})
+        "crossref.base_url": server.url("/crossref"), "enrich.enabled": True, **settings})
     return App(load_settings(cfg), store=store)
+
+
+@pytest.fixture
+def app(store: Store, server: CorpusServer, tmp_path: Path) -> App:
+    return make_app(store, server, tmp_path)
 
 
 def serve(server: CorpusServer, corpus: Path, *, esearch: str | bytes = ESEARCH_NONE,
@@ -197,7 +203,8 @@ def test_retry_delay_doubles_then_slows_to_the_longest(app: App) -> None:
 
 
 def test_malformed_html_timeouts_and_html_errors_are_recorded_not_raised(
-        app: App, server: CorpusServer, corpus: Path) -> None:
+        store: Store, server: CorpusServer, corpus: Path, tmp_path: Path) -> None:
+    app = make_app(store, server, tmp_path, **{"http.timeout": 0.5, "http.total_timeout": 2.0})
     server.add("/eutils/esearch.fcgi", (corpus / ESEARCH_NONE).read_bytes(), delay=3.0)
     server.add("/epmc/search", "<html><body>Service unavailable</body></html>",
                content_type="text/html")
@@ -257,3 +264,22 @@ def test_disabled_enrichment_makes_no_requests(app: App, server: CorpusServer,
     pipeline.process_pending(off, [s for s in pipeline.STAGES if s[0] == "enrich"])
     assert server.requests == []
     assert se.get_enrich_state(app.store, pid).status == "pending"
+
+
+def test_cli_enrich_now_and_show_the_state(app: App, server: CorpusServer, corpus: Path) -> None:
+    serve(server, corpus, esearch=esearch_hit(corpus, "38763967"), efetch=MAJOCCHI)
+    pid = add_feed_paper(app.store, doi="10.1007/s13730-024-00883-1", title="Majocchi teaser")
+    cfg = str(app.settings.config_path)
+    res = CliRunner().invoke(cli, ["--config", cfg, "papers", "enrich",
+                                   "10.1007/s13730-024-00883-1", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["paper_id"] == pid and data["status"] == "done"
+    assert data["steps"][0]["step"] == "pubmed" and "abstract" in data["steps"][0]["found"]
+    res = CliRunner().invoke(cli, ["--config", cfg, "papers", "show", "38763967", "--json"])
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.output)["enrichment"]
+    assert shown["status"] == "done" and shown["attempts"] == 1 and shown["error"] is None
+    assert shown["field_sources"]["abstract"] == "enrich:pubmed"
+    res = CliRunner().invoke(cli, ["--config", cfg, "papers", "enrich", "--help"])
+    assert "Example: newsflow papers enrich" in res.output
