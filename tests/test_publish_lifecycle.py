@@ -233,3 +233,19 @@ def test_demo_step_publishes_only_a_clean_draft(store: Store, tmp_path: Path) ->
     assert draft_state(store, blocked) == "new" and draft_state(store, clean) == "published"
     head, _ = split_front_matter(files[0].read_text())
     assert yaml.safe_load(head)["reviewed_by"] == "demo-editor"
+
+
+def test_review_and_publish_import_in_any_order() -> None:
+    """review.py raises webhooks and publishing moves drafts through review.py: the two
+    import each other, so each must work as the first import of a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    for module in ("newsflow.review", "newsflow.publish", "newsflow.publish.webhooks",
+                   "newsflow.publish.run", "newsflow.publish.transition"):
+        res = subprocess.run([sys.executable, "-c", f"import {module}"], env=env,
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
