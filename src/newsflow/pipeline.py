@@ -151,5 +151,6 @@ def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
     return report
 
 
-# Stage modules register themselves on import (one line each, kept in STAGE_ORDER order).
+# Stage modules register themselves on import (one line each; STAGE_ORDER sets the order).
 import newsflow.draft.stage  # noqa: E402,F401
+import newsflow.extract.stage  # noqa: E402,F401
