@@ -149,7 +149,6 @@ def run_demo(directory: Path = DEFAULT_DIR) -> DemoResult:
             steps = [line for hook in UI_HOOKS for line in hook(app, directory)]
         finally:
             app.close()
-    if not steps:
-        steps = [f"Browse the papers: newsflow --config {cfg} papers list",
-                 f"Source health:     newsflow --config {cfg} sources"]
+    steps += [f"Browse the papers: newsflow --config {cfg} papers list",
+              f"Source health:     newsflow --config {cfg} sources"]
     return DemoResult(config_path=cfg, report=report, next_steps=steps)

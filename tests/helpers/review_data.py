@@ -186,30 +186,37 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "_dummy", {})
 
 
-def ingest_feed_for_review(store: Store, url: str, source: str) -> list[int]:
-    """Fetch a feed over HTTP and queue a draft for each entry, keeping the entries' raw,
-    unsanitised text (the worst case for the UI).  Returns the draft ids."""
-    import feedparser
-    import httpx
+def ingest_feed_for_review(app: Any, url: str, source: str) -> list[int]:
+    """Ingest a feed over HTTP through the real ingest path, then queue a draft for each
+    paper it stored, built from the paper's own (untrusted) title and abstract text.
+    Returns the draft ids."""
+    import asyncio
+    import threading
 
-    body = httpx.get(url, timeout=10).content
-    parsed = feedparser.parse(body, sanitize_html=False)
-    add_source(store, source, last_status="ok", last_http_status=200,
-               feed_problems=str(parsed.get("bozo_exception") or "") or None)
+    from newsflow.models import SourceConfig
+    from newsflow.pipeline import run_sources_async
+    from newsflow.store import sources as store_sources
+
+    cfg = SourceConfig(name=source, kind="feed", url=url)
+    store_sources.sync_sources(app.store, [cfg])
+    # Its own thread: Playwright's sync API already runs an event loop in this one.
+    worker = threading.Thread(target=lambda: asyncio.run(run_sources_async(app, [cfg])))
+    worker.start()
+    worker.join(60)
+    with app.store.read() as c:
+        rows = c.execute(sa.select(papers.c.id, papers.c.title, papers.c.abstract_sections)
+                         .join(paper_sources, paper_sources.c.paper_id == papers.c.id)
+                         .where(paper_sources.c.source == source)
+                         .order_by(papers.c.id)).all()
     out = []
-    for i, e in enumerate(parsed.entries):
-        title = (e.get("title") or "").strip()
-        summary = (e.get("summary") or "").strip()
-        content = ((e.get("content") or [{}])[0].get("value") or "").strip()
-        text = content or summary or title
-        pid = add_paper(store, title=title or f"Untitled entry {i + 1} from {source}",
-                        sections=[AbstractSection(None, text)], source=source, doi=None,
-                        pmid=None, design=None)
-        draft = DraftContent(title=title or f"Entry {i + 1} from {source}",
-                             body_markdown=f"From the feed:\n\n{text}\n\n{summary}\n",
+    for pid, title, sections in rows:
+        text = abstract_text([AbstractSection(x.get("label"), x.get("text", ""))
+                              for x in sections or []])
+        draft = DraftContent(title=title or f"Untitled entry from {source}",
+                             body_markdown=f"{title}\n\n{text}\n",
                              template_name="feed_item", template_version="1",
                              checks=[Check("hype_words", True, True, "none found")])
-        out.append(create_draft(store, pid, draft, state="in_review"))
+        out.append(create_draft(app.store, pid, draft, state="in_review"))
     return out
 
 

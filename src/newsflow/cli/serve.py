@@ -27,3 +27,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     click.echo(f"Review queue at http://{h}:{p}/ (Ctrl+C to stop)")
     uvicorn.run(create_app(app), host=h, port=p, log_level="warning", access_log=False,
                 server_header=False)
+
+
+def _register_demo_hook() -> None:
+    from newsflow.demo import UI_HOOKS
+    from newsflow.web.demo import demo_steps
+
+    if demo_steps not in UI_HOOKS:
+        UI_HOOKS.append(demo_steps)
+
+
+_register_demo_hook()

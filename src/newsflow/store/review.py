@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,7 @@ def create_draft(store: Store, paper_id: int, content: DraftContent, *, state: s
             draft_id=draft_id, actor="newsflow", action="created",
             detail={"state": state, "template": content.template_name}, created_at=now,
             version=1))
+    forget_counts(store)
     return int(draft_id)
 
 
@@ -203,6 +205,8 @@ def apply_change(store: Store, draft_id: int, expected_version: int | None, acto
             draft_id=draft_id, actor=actor, action=change.action, detail=change.detail,
             created_at=now, version=base + 1))
         rec = _get(c, draft_id)
+    if "state" in change.values:
+        forget_counts(store)
     assert rec is not None
     return rec
 
@@ -396,11 +400,27 @@ class QueueItem:
                 "created_at": self.created_at.isoformat()}
 
 
-def queue_counts(store: Store) -> dict[str, int]:
+# Counting every state reads the whole state index (O(drafts)); the queue page shows the
+# counts on every load, so they are kept for a few seconds per database and dropped at once
+# when this process changes a draft.  Changes by other processes show within COUNTS_TTL.
+COUNTS_TTL = 5.0
+_counts_cache: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+def forget_counts(store: Store) -> None:
+    _counts_cache.pop(store.url, None)
+
+
+def queue_counts(store: Store, *, max_age: float = COUNTS_TTL) -> dict[str, int]:
+    hit = _counts_cache.get(store.url)
+    if hit and time.monotonic() - hit[0] < max_age:
+        return dict(hit[1])
     with store.read() as c:
         rows = c.execute(sa.select(drafts.c.state, sa.func.count()).group_by(drafts.c.state))
         got = {r[0]: int(r[1]) for r in rows}
-    return {s: got.get(s, 0) for s in STATES}
+    counts = {s: got.get(s, 0) for s in STATES}
+    _counts_cache[store.url] = (time.monotonic(), counts)
+    return dict(counts)
 
 
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
@@ -416,8 +436,9 @@ def _where(f: QueueFilter) -> list[Any]:
     elif f.state != "all":
         raise ReviewError(f"unknown state {f.state!r} (allowed: open, all, {', '.join(STATES)})")
     if f.source:
-        conds.append(sa.exists().where(paper_sources.c.paper_id == drafts.c.paper_id,
-                                       paper_sources.c.source == f.source))
+        # IN (subquery), not a correlated EXISTS: SQLite builds the source's paper set once.
+        conds.append(drafts.c.paper_id.in_(sa.select(paper_sources.c.paper_id)
+                                           .where(paper_sources.c.source == f.source)))
     if f.design:
         conds.append(papers.c.design == f.design)
     if f.relevance == "relevant":
@@ -504,37 +525,6 @@ def filter_options(store: Store) -> dict[str, list[str]]:
         designs = list(c.execute(sa.select(papers.c.design).where(papers.c.design.is_not(None))
                                  .distinct().order_by(papers.c.design)).scalars())
     return {"sources": srcs, "designs": designs}
-
-
-@dataclass
-class SourceHealth:
-    name: str
-    kind: str
-    last_status: str | None
-    last_http_status: int | None
-    last_attempt_at: dt.datetime | None
-    last_success_at: dt.datetime | None
-    last_new_item_at: dt.datetime | None
-    consecutive_failures: int
-    last_error: str | None
-    feed_problems: str | None
-    next_due_at: dt.datetime | None
-    last_entries: int | None
-
-
-def source_health(store: Store) -> list[SourceHealth]:
-    with store.read() as c:
-        rows = c.execute(sources.select().order_by(sources.c.consecutive_failures.desc(),
-                                                   sources.c.name))
-        return [SourceHealth(name=r.name, kind=r.kind, last_status=r.last_status,
-                             last_http_status=r.last_http_status,
-                             last_attempt_at=r.last_attempt_at,
-                             last_success_at=r.last_success_at,
-                             last_new_item_at=r.last_new_item_at,
-                             consecutive_failures=r.consecutive_failures,
-                             last_error=r.last_error, feed_problems=r.feed_problems,
-                             next_due_at=r.next_due_at, last_entries=r.last_entries)
-                for r in rows]
 
 
 def ping(store: Store) -> bool:

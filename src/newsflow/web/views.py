@@ -25,6 +25,7 @@ from newsflow.app import App
 from newsflow.errors import AuthError, NewsflowError, ReviewError, StaleVersionError
 from newsflow.models import AbstractSection, User, abstract_text
 from newsflow.store import review as qdb
+from newsflow.store import sources as source_store
 from newsflow.store import users as user_store
 from newsflow.web import render
 from newsflow.web.security import csrf_ok, csrf_token
@@ -409,9 +410,15 @@ draft_assign = _meta_view("assign")
 draft_priority = _meta_view("priority")
 
 
+def source_health(store: Any) -> list[dict[str, Any]]:
+    """Failing sources first, then by name."""
+    rows = source_store.list_health(store)
+    return sorted(rows, key=lambda r: (-(r.get("consecutive_failures") or 0), r["name"]))
+
+
 @login_required
 async def sources_page(request: Request, user: User, form: FormData | None) -> Response:
-    rows = await run_in_threadpool(qdb.source_health, _app(request).store)
+    rows = await run_in_threadpool(source_health, _app(request).store)
     return render_page(request, "sources.html", {"nav": "sources", "sources": rows}, user=user)
 
 
