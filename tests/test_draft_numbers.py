@@ -47,3 +47,9 @@ def test_number_words_in_the_source_back_digits_in_the_draft() -> None:
     assert 51.0 in values and 1204.0 in values
     _, unmapped = check_provenance("51 of 1,204", values, set(), Derivations())
     assert not unmapped
+
+
+def test_a_comma_between_numbers_is_not_a_thousands_separator() -> None:
+    values, _ = source_values(["95% CI 1.61 to 89.35,1 study, 12,500 people"])
+    assert {89.35, 1.0, 12500.0} <= values
+    assert 89.351 not in values

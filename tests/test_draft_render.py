@@ -98,9 +98,18 @@ def test_missing_dose_gives_an_editor_note_not_a_gap(drafter: Drafter) -> None:
 
 
 def test_missing_harms_says_side_effects_were_not_reported(drafter: Drafter) -> None:
-    d = drafter.draft(yan(harms=True))
+    paper = yan(harms=True)
+    paper.abstract_sections[0].text = paper.abstract_sections[0].text.replace(
+        "No adverse events were observed during treatment. ", "")
+    d = drafter.draft(paper)
     assert "The paper did not report on side effects." in d.body_markdown
     assert checks(d)["harms"]
+
+
+def test_harms_in_the_abstract_but_not_extracted_goes_to_the_editor(drafter: Drafter) -> None:
+    d = drafter.draft(yan(harms=True))  # the abstract still mentions adverse events
+    assert "did not report on side effects" not in d.body_markdown
+    assert "[EDITOR (harms):" in d.body_markdown
 
 
 def test_missing_results_sentence_is_an_editor_note(drafter: Drafter) -> None:
@@ -176,3 +185,12 @@ def test_untrusted_html_in_the_abstract_is_escaped(drafter: Drafter) -> None:
     d = drafter.draft(paper_from_json(record))
     assert "<script>" not in d.body_markdown
     assert "&lt;script&gt;" in d.body_markdown
+
+
+def test_hype_in_the_authors_words_is_not_reprinted(drafter: Drafter) -> None:
+    record = copy.deepcopy(YAN)
+    record["facts"]["conclusion"]["sentence"] = "Upadacitinib is a breakthrough for face AD."
+    d = drafter.draft(paper_from_json(record))
+    assert "breakthrough" not in d.body_markdown
+    assert "[EDITOR (hype):" in d.body_markdown
+    assert checks(d)["hype_words"]

@@ -213,3 +213,39 @@ def test_files_follow_a_manual_publish_but_not_before_the_embargo(store: Store,
     assert [a.draft_id for a in r.published] == [did]
     assert (tmp_path / f"{NAME}.md").exists()
     assert publish_due(app, now=until + dt.timedelta(hours=1), deliver=False).published == []
+
+
+def test_demo_step_publishes_only_a_clean_draft(store: Store, tmp_path: Path) -> None:
+    from newsflow.publish.demo import demo_step
+
+    app = make_app(store, tmp_path / "ignored")
+    blocked = add_draft(store, add_paper(store, doi="10.1/blocked", pmid="1"), state="new",
+                        approved_by=None)
+    set_draft(store, blocked, blocking_failures=1)
+    assert "nothing was approved" in demo_step(app, tmp_path)[0]
+    clean = add_draft(store, add_paper(store), state="new", approved_by=None)
+    lines = demo_step(app, tmp_path)
+    assert lines[0].startswith(f"Published draft {clean}: Upadacitinib")
+    files = [Path(line.strip()) for line in lines[1:4]]
+    assert [p.suffix for p in files] == [".md", ".html", ".json"]
+    assert all(p.is_file() and p.parent == (tmp_path / "site").resolve() for p in files)
+    assert lines[4].endswith("feed.xml") and Path(lines[4].split(": ", 1)[1]).is_file()
+    assert draft_state(store, blocked) == "new" and draft_state(store, clean) == "published"
+    head, _ = split_front_matter(files[0].read_text())
+    assert yaml.safe_load(head)["reviewed_by"] == "demo-editor"
+
+
+def test_review_and_publish_import_in_any_order() -> None:
+    """review.py raises webhooks and publishing moves drafts through review.py: the two
+    import each other, so each must work as the first import of a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    for module in ("newsflow.review", "newsflow.publish", "newsflow.publish.webhooks",
+                   "newsflow.publish.run", "newsflow.publish.transition"):
+        res = subprocess.run([sys.executable, "-c", f"import {module}"], env=env,
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr

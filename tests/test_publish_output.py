@@ -218,3 +218,12 @@ def test_slug_clash_gets_the_draft_id(store: Store, tmp_path: Path) -> None:
     slugs = sorted(a.slug for a in r.published)
     assert slugs == ["upadacitinib-may-ease-stubborn-eczema-on-the-face-and-neck",
                      f"upadacitinib-may-ease-stubborn-eczema-on-the-face-and-neck-{d2}"]
+
+
+def test_open_editor_note_is_never_published(store: Store, tmp_path: Path) -> None:
+    app = make_app(store, tmp_path)
+    did = add_draft(store, add_paper(store),
+                    body=BODY + "\n[EDITOR (what_is): explain what upadacitinib is]\n")
+    r = publish_due(app, now=T0, deliver=False)
+    assert r.published == [] and "open editor note" in r.errors[0]
+    assert draft_state(store, did) == "approved" and not list(tmp_path.glob("*.md"))

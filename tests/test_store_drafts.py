@@ -160,3 +160,22 @@ def test_cli_drafts_show_json(store: Store, tmp_path: Path, db_url: str) -> None
     assert data["readability"]["fkgl"] < 8
     missing = CliRunner().invoke(cli, ["--config", str(cfg), "drafts", "show", "draft:999"])
     assert missing.exit_code == 1 and "no draft found" in missing.output
+
+
+def test_newsflow_run_pipeline_drafts_pending_relevant_papers(store: Store) -> None:
+    from newsflow import pipeline
+
+    assert ("draft", __import__("newsflow.draft.stage", fromlist=["run"]).run) in \
+        pipeline.STAGES
+    app = App(load_settings(None, load_sources=False), store=store)
+    pid = insert_paper(store, yan())
+    with store.write() as conn:
+        conn.execute(papers.update().where(papers.c.id == pid).values(content_hash="h1"))
+    draft_only = [s for s in pipeline.STAGES if s[0] == "draft"]
+    report = pipeline.process_pending(app, draft_only)
+    assert (report.processed, report.failed) == (1, 0)
+    did = sd.resolve_draft_id(store, f"paper:{pid}")
+    assert did is not None
+    shown = sd.get_draft(store, did)
+    assert shown and shown["state"] == "new" and "6 people" in shown["title"]
+    assert pipeline.process_pending(app, draft_only).processed == 0  # nothing changed

@@ -246,3 +246,7 @@ def process_paper(app: App, paper_id: int, stages: list[tuple[str, StageFn]] | N
     store_papers.mark_processed(app.store, paper_id, seen_hash)
     report.processed += 1
     return True
+
+
+# Stage modules register themselves on import (one line each, kept in STAGE_ORDER order).
+import newsflow.draft.stage  # noqa: E402,F401

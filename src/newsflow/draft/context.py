@@ -174,15 +174,22 @@ def _ages(facts: dict[str, Fact]) -> str | None:
     if f is None:
         return None
     v = f.normalized
-    lo = hi = mean = None
+    lo = hi = mean = median = None
+    unit = ""
     if isinstance(v, dict):
-        lo, hi, mean = v.get("min"), v.get("max"), v.get("mean")
+        lo, hi, mean, median = v.get("min"), v.get("max"), v.get("mean"), v.get("median")
+        if str(v.get("unit", "")).startswith("month"):
+            unit = " months"
     elif isinstance(v, (list, tuple)) and len(v) == 2:
         lo, hi = v
     if lo is not None and hi is not None:
-        return f"They were aged {_num(lo)} to {_num(hi)}."
+        if lo == hi:
+            return f"The person was {_num(lo)}{unit or ' years'} old."
+        return f"They were aged {_num(lo)} to {_num(hi)}{unit}."
     if mean is not None:
-        return f"Their average age was {_num(mean)}."
+        return f"Their average age was {_num(mean)}{unit}."
+    if median is not None:
+        return f"Their median age was {_num(median)}{unit}."
     return None
 
 
@@ -208,6 +215,10 @@ def _sex(facts: dict[str, Fact], n: int | None, log: Derivations) -> str | None:
             return f"{female} were female."
         if isinstance(male, int):
             return f"{male} were male."
+    if isinstance(v, dict) and isinstance(v.get("female_pct"), (int, float)):
+        return f"Of these, {_num(v['female_pct'])}% were female."
+    if isinstance(v, dict) and isinstance(v.get("male_pct"), (int, float)):
+        return f"Of these, {_num(v['male_pct'])}% were male."
     if isinstance(v, str) and v.lower() in ("female", "women"):
         return "The people in the study were women."
     if isinstance(v, str) and v.lower() in ("male", "men"):
@@ -221,6 +232,7 @@ def _first_sentences(text: str, keep: re.Pattern[str], limit: int = 2) -> str | 
     return " ".join(chosen) if chosen else None
 
 
+_HARMS_WORDS = re.compile(r"adverse|side[- ]effect|safety|tolerab|toxicit|harm", re.I)
 _COI_WORDS = re.compile(r"interest|conflict|competing|disclos|declare", re.I)
 
 
@@ -270,9 +282,17 @@ def build_context(paper: Paper, facts: dict[str, Fact], res: Resources,
     months = duration_months(duration)
     comparator = _text(facts, "comparator")
     harms_fact = _fact(facts, "harms")
-    harms_kind = str(harms_fact.normalized) if harms_fact else "not_mentioned"
-    if harms_kind not in ("none_reported", "reported", "not_mentioned"):
-        harms_kind = "reported" if harms_fact else "not_mentioned"
+    if harms_fact is not None:
+        harms_kind = str(harms_fact.normalized)
+        if harms_kind not in ("none_reported", "reported", "not_mentioned"):
+            harms_kind = "reported"
+    elif _HARMS_WORDS.search(paper.abstract):
+        # The abstract talks about harms but no fact captured them: an editor must.
+        harms_kind = "unclear"
+    elif generic is None and design in ("cross_sectional", "cohort", "case_control"):
+        harms_kind = "no_treatment"
+    else:
+        harms_kind = "not_mentioned"
     harms_quote = clean_sentence(harms_fact.sentence) if harms_fact and \
         harms_kind == "reported" else None
 
@@ -283,17 +303,30 @@ def build_context(paper: Paper, facts: dict[str, Fact], res: Resources,
         if _fact(facts, "conclusion") else None
     if conclusion_quote and conclusion_quote == results_quote:
         conclusion_quote = None
+    # We do not reprint hype, even in the authors' words; the editor restates the point.
+    hype_quoted: list[str] = []
+    if res.hype is not None:
+        def clean(q: str | None) -> str | None:
+            if q and hype_in(q, res):
+                hype_quoted.extend(hype_in(q, res))
+                return None
+            return q
+        results_quote, conclusion_quote, harms_quote = \
+            clean(results_quote), clean(conclusion_quote), clean(harms_quote)
 
     limitations = _limitations(design, n, n_text, human, letter, comparator, duration, months,
                                family, generic is not None)
 
     conflicts = None
-    conflicts_fact = _text(facts, "conflicts")
+    conflicts_fact = _fact(facts, "conflicts")
     if conflicts_fact:
-        conflicts = clean_sentence(conflicts_fact)
+        text = conflicts_fact.sentence or str(conflicts_fact.value)
+        conflicts = clean_sentence(_first_sentences(text, _COI_WORDS) or text)
     elif paper.coi_statement:
         conflicts = clean_sentence(_first_sentences(paper.coi_statement, _COI_WORDS))
-    funding = clean_sentence(_text(facts, "funding"))
+    funding_fact = _fact(facts, "funding")
+    funding = clean_sentence(funding_fact.sentence or str(funding_fact.value)) \
+        if funding_fact else None
 
     has_treatment = treatment is not None
     ctx: dict[str, Any] = {
@@ -314,8 +347,12 @@ def build_context(paper: Paper, facts: dict[str, Fact], res: Resources,
         "treatment": treatment,
         "treatment_first": treatment_first,
         "has_treatment": has_treatment,
-        "drug_plain": drug.plain if drug and drug.plain else None,
-        "drug_class": drug.drug_class if drug and drug.drug_class else None,
+        "drug_plain": _noun_phrase(drug.plain) if drug and drug.plain else None,
+        "drug_about": drug.plain.strip() if drug and drug.plain and
+        not _noun_phrase(drug.plain) else None,
+        "drug_class": _class_a(drug.drug_class) if drug and drug.drug_class else None,
+        # Curated reference text the draft may quote numbers from ("IL-13", "JAK1").
+        "reference_texts": [t for t in (drug.plain, drug.drug_class) if t] if drug else [],
         "dose": _text(facts, "dose"),
         # "0.625 mg of conjugated estrogen daily": the dose already names what was given.
         "dose_is_full": bool(_text(facts, "dose")) and " of " in (_text(facts, "dose") or ""),
@@ -328,7 +365,8 @@ def build_context(paper: Paper, facts: dict[str, Fact], res: Resources,
         "shares": [s.text for s in shares],
         "results_quote": results_quote,
         "conclusion_quote": conclusion_quote,
-        "harms_kind": harms_kind,
+        "harms_kind": harms_kind if harms_kind != "reported" or harms_quote else "unclear",
+        "hype_quoted": sorted(set(w.lower() for w in hype_quoted)),
         "harms_quote": harms_quote,
         "limitations": limitations,
         "conflicts": conflicts,
@@ -340,6 +378,32 @@ def build_context(paper: Paper, facts: dict[str, Fact], res: Resources,
     }
     ctx["headline"] = _headline(ctx)
     return ctx
+
+
+def hype_in(text: str, res: Resources) -> list[str]:
+    if res.hype is None:
+        return []
+    if res.hype_allow is not None:
+        text = res.hype_allow.sub(" ", text)
+    return [m.group(0) for m in res.hype.finditer(text)]
+
+
+def _noun_phrase(text: str) -> str | None:
+    """'A daily pill that …' → 'a daily pill that …' (to follow 'X is'); else None."""
+    t = " ".join(text.split()).rstrip(".")
+    if re.match(r"^(A|An|The)\s", t):
+        return t[0].lower() + t[1:]
+    if re.match(r"^(a|an|the)\s", t):
+        return t
+    return None
+
+
+def _class_a(drug_class: str) -> str | None:
+    """'JAK inhibitor (JAK1)' → 'a JAK inhibitor'; 'biologic: TNF blocker' → 'a biologic'."""
+    head = re.split(r"[:,(]", drug_class)[0].strip()
+    if not head:
+        return None
+    return ("an " if head[0].lower() in "aeiou" else "a ") + head
 
 
 def _route(route: str | None) -> str | None:
@@ -395,20 +459,28 @@ def _headline(c: dict[str, Any]) -> str:
     cond, treat, n_text = c["condition_lay"], c["treatment"], c["n_text"]
     fam_ = c["family"]
     if fam_ == "lab_study":
-        subject = treat or cond or "skin research"
+        subject = treat or cond or "a new question"
         return f"In the lab: what a study of cells found about {subject}"
     if fam_ == "systematic_review":
         if treat and cond:
             return _cap(f"{treat} for {cond}: what a review of the research found")
-        return _cap(f"{treat or cond or 'Skin health'}: what a review of the research found")
+        if treat or cond:
+            return _cap(f"{treat or cond}: what a review of the research found")
+        return "What a review of the research found"
     if fam_ == "guideline_other":
-        return _cap(f"{treat or cond or 'Skin health'}: what a new {c['design_label']} says")
+        if treat or cond:
+            return _cap(f"{treat or cond}: what a new {c['design_label']} says")
+        return _cap(f"What a new {c['design_label']} says")
     who = f" in {n_text}" if n_text and fam_ != "case_series" else ""
     if fam_ == "case_series":
         who = f" from {n_text}" if n_text else ""
         if treat and cond:
             return _cap(f"{treat} for {cond}: early results{who}")
-        return _cap(f"{cond or treat or 'Skin health'}: an early report{who}")
+        if treat or cond:
+            return _cap(f"{cond or treat}: an early report{who}")
+        return f"An early report{who}"
     if treat and cond:
         return _cap(f"{treat} for {cond}: what a {c['design_label']}{who} found")
-    return _cap(f"{cond or treat or 'Skin health'}: what a {c['design_label']}{who} found")
+    if treat or cond:
+        return _cap(f"{cond or treat}: what a {c['design_label']}{who} found")
+    return _cap(f"What a {c['design_label']}{who} found")

@@ -93,8 +93,10 @@ _COMMON = {"US", "USA", "UK", "EU", "OK", "TV", "II", "III", "IV", "VI", "VII", 
 
 
 def _explained_at(line: str, end: int) -> bool:
-    after = line[end:end + 2]
-    return after in (" (", " [") or after.startswith(":")
+    after = line[end:end + 6]
+    # "(…)", "[…]", "X: …" or an appositive "JAK1, an enzyme …".
+    return after[:2] in (" (", " [") or after.startswith(":") or \
+        bool(re.match(r", (a|an|the) ", after))
 
 
 def unexplained_acronyms(body: str, res: Resources) -> list[str]:
@@ -104,8 +106,11 @@ def unexplained_acronyms(body: str, res: Resources) -> list[str]:
     for _, line, ok in glossable_lines(body):
         if not ok:
             continue
+        found = list(_ACRONYM.finditer(line))
+        if not found:
+            continue
         spans = [(h.start, h.end) for h in res.glossary.find_all(line)]
-        for m in _ACRONYM.finditer(line):
+        for m in found:
             # "JAK inhibitors (…)": the acronym is explained as part of its glossary term.
             if any(a <= m.start() and m.end() <= b and b - a > m.end() - m.start()
                    and _explained_at(line, b) for a, b in spans):

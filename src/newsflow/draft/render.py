@@ -82,7 +82,9 @@ def load_templates(dirs: list[Path], data_files: list[Path]) -> TemplateSet:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in dirs]),
         undefined=jinja2.StrictUndefined, autoescape=False, finalize=_finalize,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        # Changes are caught by the template version (stage.drafter_for), not per render.
+        auto_reload=False)
     env.filters["cap"] = _cap
     return TemplateSet(env=env, version=_hash_sources(dirs, data_files), dirs=dirs)
 
@@ -133,7 +135,8 @@ class Drafter:
             raise TemplateError(f"template {template_name}: {e}") from e
         body = _tidy(raw)
         # The APA reference is exempt: its ". . ." for long author lists is correct style.
-        prose_part = body.split(SOURCE_HEADING)[0]
+        # So are the authors' quoted words: "dropouts , adverse" is how the paper wrote it.
+        prose_part = re.sub(r"“[^”]*”", "“…”", body.split(SOURCE_HEADING)[0])
         bad = [m.group(0).strip() or "empty bullet" for m in _BAD_OUTPUT.finditer(prose_part)]
         if bad:
             raise TemplateError(f"template {template_name} produced empty or broken text: "
@@ -141,7 +144,8 @@ class Drafter:
         body, _ = apply_glossary(body, self.resources)
         title = ctx["headline"]
         checks, readability, provenance = run_checks(
-            title, body, ctx, self.resources, source_texts(paper, facts), log)
+            title, body, ctx, self.resources,
+            source_texts(paper, facts) + ctx["reference_texts"], log)
         provenance = provenance + [{"derivation": d} for d in log.items]
         return DraftContent(title=title, body_markdown=body, template_name=template_name,
                             template_version=self.template_version, checks=checks,

@@ -96,11 +96,10 @@ def _load_drugs(path: Path) -> dict[str, DrugInfo]:
         if not isinstance(generic, str):
             continue
         brands = row.get("brands") or ([row["brand"]] if row.get("brand") else [])
-        plain = (row.get("plain") or row.get("explain") or row.get("explanation")
-                 or row.get("plain_explanation"))
+        plain = row.get("explain") or row.get("plain") or row.get("explanation")
         route = row.get("route")
-        if isinstance(route, list):  # drugs.toml lists every route; the first is the usual one
-            route = str(route[0]) if route else None
+        if isinstance(route, list):
+            route = route[0] if route else None
         out[generic.lower()] = DrugInfo(
             generic=generic, brands=tuple(str(b) for b in brands),
             drug_class=row.get("class") or row.get("drug_class"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from newsflow.draft.render import Drafter, current_template_version
@@ -10,6 +11,8 @@ from newsflow.store import drafts as store_drafts
 
 if TYPE_CHECKING:
     from newsflow.app import App
+
+log = logging.getLogger(__name__)
 
 # The smallest set a reader-facing draft needs: what kind of study, about what, and
 # what it found.  Anything less is left for an editor to write by hand.
@@ -42,3 +45,18 @@ def draft_stage(app: App, paper_id: int) -> dict[str, Any]:
     result = store_drafts.save_generated(app.store, paper_id, content)
     return {"paper_id": paper_id, "action": result.action, "draft_id": result.draft_id,
             "version": result.version}
+
+
+def run(app: App, paper_id: int) -> None:
+    """The pipeline's entry point; a TemplateError propagates so the paper stays pending."""
+    result = draft_stage(app, paper_id)
+    log.info("draft stage: %s", result)
+
+
+def register() -> None:
+    from newsflow.pipeline import register_stage
+
+    register_stage("draft", run)
+
+
+register()

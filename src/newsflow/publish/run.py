@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsflow import review
 from newsflow.clock import utcnow
 from newsflow.errors import NewsflowError, PublishError
 from newsflow.models import Article
@@ -70,7 +71,13 @@ def publish_due(app: App, now: dt.datetime | None = None, *, deliver: bool = Tru
         except NewsflowError as e:
             report.errors.append(f"draft {draft_id}: {e}")
             log.error("withdrawing draft %s failed: %s", draft_id, e)
-    write_feed(app, report)
+    # The daemon runs this every tick: rebuild the feed only when an article changed (or the
+    # feed is missing); `newsflow publish rebuild` applies template or setting changes.
+    feed_path = output_dir(app) / "feed.xml"
+    if report.published or report.updated or report.withdrawn or not feed_path.exists():
+        write_feed(app, report)
+    else:
+        report.feed_path = feed_path
     if deliver:
         report.webhooks = deliver_due(app, now)
     return report
@@ -103,6 +110,12 @@ def _publish_one(app: App, draft_id: int, now: dt.datetime, report: PublishRepor
     if inp.state == "approved":
         if inp.retracted:
             report.errors.append(f"draft {draft_id}: its paper is retracted; not published")
+            return
+        # An override can approve a draft with open editor notes; readers must never see them.
+        slot = review.EDITOR_SLOT.search(inp.title + "\n" + inp.body_markdown)
+        if slot:
+            report.errors.append(f"draft {draft_id}: has an open editor note {slot.group()!r}; "
+                                 "fill it and approve again")
             return
         # The state change commits first; if the files below fail, the draft is published
         # without files and the next run (due_draft_ids) writes them.

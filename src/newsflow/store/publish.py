@@ -189,3 +189,18 @@ def snapshots(conn: sa.Connection) -> list[Stored]:
 def set_paths(conn: sa.Connection, draft_id: int, paths: list[str]) -> None:
     conn.execute(sa.update(published_articles).where(PA.draft_id == draft_id)
                  .values(paths=paths))
+
+
+def clean_draft_awaiting_review(store: Store) -> tuple[int, str, int] | None:
+    """(id, state, version) of the oldest new/in-review draft with no failing blocking check."""
+    q = (sa.select(D.id, D.state, D.version).where(D.state.in_(("new", "in_review")))
+         .where(D.blocking_failures == 0).order_by(D.id).limit(1))
+    with store.read() as conn:
+        row = conn.execute(q).first()
+    return (row.id, row.state, row.version) if row else None
+
+
+def article_paths(store: Store, draft_id: int) -> list[str]:
+    with store.read() as conn:
+        paths = conn.execute(sa.select(PA.paths).where(PA.draft_id == draft_id)).scalar()
+    return list(paths or [])
