@@ -39,7 +39,7 @@ LABELS: list[tuple[str, str, str, int | None, str | None, bool, str]] = [
     ("cochrane", "217", "systematic_review", None, None, True, "human"),
     ("cochrane", "281", "systematic_review", 2066, None, True, "human"),
     ("cochrane", "332", "meta_analysis", 1023, None, True, "human"),
-    ("cochrane", "334", "meta_analysis", 2310, None, True, "human"),
+    ("cochrane", "334", "meta_analysis", None, None, True, "human"),
     ("cochrane", "361", "systematic_review", 2125, None, True, "human"),
     ("cochrane", "391", "systematic_review", 886, None, True, "human"),
     ("cochrane", "430", "systematic_review", 162, None, True, "human"),
@@ -80,7 +80,7 @@ NOTES: dict[str, str] = {
     "38909159": "indexed Systematic Review; also describes 11 own patients, so N is left null",
     "23415808": "single-arm phase II trial: labelled case_series (uncontrolled), see README",
     "217": "2003 + 44 participants in two groups, total not stated: null",
-    "334": "'a total of over 2310 participants'",
+    "334": "'a total of over 2310 participants': not an exact N, null",
     "40536077": "'approximately 1200 bladder cancer cases': not an exact N, null",
     "36318760": "'We analyzed data from 45 patients' pooled from case reports",
 }

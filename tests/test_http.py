@@ -115,6 +115,24 @@ def test_conditional_get_gives_not_modified_and_keeps_validators(server: CorpusS
     assert req.headers["if-modified-since"] == first.last_modified
 
 
+def test_304s_and_redirects_keep_the_connection(server: CorpusServer) -> None:
+    # A response closed unread closes its connection; these carry no body worth
+    # keeping, but must still be read so the next request can reuse the socket.
+    url = server.add("/feed", b"<rss>" + b"z" * 2000 + b"</rss>")
+    server.add("/moved", status=301, headers={"Location": "/feed"}, conditional=False)
+
+    async def fetch_all(f: Fetcher) -> list[FetchResult]:
+        first = await f.get(url)
+        out = [first]
+        for _ in range(3):
+            out.append(await f.get(url, etag=first.etag))
+            out.append(await f.get(server.url("/moved"), etag=first.etag))
+        return out
+    results = run(fetch_all)
+    assert [r.status for r in results[1:]] == ["not_modified"] * 6
+    assert len({r.peer for r in server.requests}) == 1
+
+
 def test_if_modified_since_alone(server: CorpusServer) -> None:
     stamp = email.utils.formatdate(1_700_000_000, usegmt=True)
 

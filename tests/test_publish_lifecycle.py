@@ -249,3 +249,69 @@ def test_review_and_publish_import_in_any_order() -> None:
         res = subprocess.run([sys.executable, "-c", f"import {module}"], env=env,
                              capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
+
+
+def test_embargo_holds_across_a_restart_of_the_daemon_job(store: Store, db_url: str,
+                                                          tmp_path: Path) -> None:
+    """The daemon's own publish job, on real time: held before the embargo, by a first
+    daemon and by a restarted one, and published by the first tick after it."""
+    import time
+
+    import pytest
+
+    from newsflow.clock import utcnow
+
+    daemon = pytest.importorskip("newsflow.daemon")
+    until = utcnow().replace(microsecond=0) + dt.timedelta(seconds=6)
+    did = add_draft(store, add_paper(store), embargo_until=until)
+
+    def publish_job(app: object) -> object:
+        job = next(j for j in daemon.periodic_jobs(make_app(store, tmp_path).settings)
+                   if j.name == "publish")
+        return job.fn(app)
+
+    publish_job(make_app(store, tmp_path))
+    assert draft_state(store, did) == "approved" and utcnow() < until
+    restarted = make_app(Store(db_url), tmp_path)
+    try:
+        publish_job(restarted)
+        assert draft_state(restarted.store, did) == "approved" and utcnow() < until
+        assert not list(tmp_path.glob("*.md"))
+        time.sleep(max(0.0, (until - utcnow()).total_seconds()) + 0.2)
+        publish_job(restarted)
+        assert draft_state(restarted.store, did) == "published"
+        assert len(list(tmp_path.glob("*.md"))) == 1
+    finally:
+        restarted.store.dispose()
+
+
+def test_two_daemons_publish_each_draft_once(store: Store, db_url: str, tmp_path: Path) -> None:
+    import threading
+
+    import sqlalchemy as sa
+
+    from newsflow.store.schema import webhook_events
+
+    ids = [add_draft(store, add_paper(store, doi=f"10.1/{i}", pmid=str(i)), title=f"Study {i}")
+           for i in range(6)]
+    stores = [Store(db_url), Store(db_url)]
+    errors: list[str] = []
+
+    def run(s: Store) -> None:
+        r = publish_due(make_app(s, tmp_path), now=T0, deliver=False)
+        errors.extend(r.errors)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.dispose()
+    assert errors == []
+    assert [draft_state(store, i) for i in ids] == ["published"] * 6
+    with store.read() as c:
+        events = c.execute(sa.select(webhook_events.c.draft_id)
+                           .where(webhook_events.c.event == "published")).scalars().all()
+    assert sorted(events) == ids
+    assert len(list(tmp_path.glob("*.md"))) == 6

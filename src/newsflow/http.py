@@ -63,6 +63,7 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_CODES = frozenset({429, 503})
 # Error bodies are kept for diagnosis only; no need to hold megabytes of them.
 ERROR_BODY_CAP = 65_536
+KEEPALIVE_MIN = 100
 
 
 @dataclass(frozen=True)
@@ -317,8 +318,11 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             headers={"User-Agent": o.user_agent, "Accept-Encoding": "gzip"},
             timeout=httpx.Timeout(o.timeout, connect=o.connect_timeout),
-            limits=httpx.Limits(max_connections=o.concurrency,
-                                max_keepalive_connections=o.concurrency),
+            # Our semaphores bound the requests in flight.  The pool only has to keep
+            # idle connections: capped at ``concurrency`` it closed one host's to open
+            # another's, and 200 feeds on 25 hosts made 200 new connections.
+            limits=httpx.Limits(max_connections=None,
+                                max_keepalive_connections=max(KEEPALIVE_MIN, o.concurrency)),
             follow_redirects=False,
         )
         self._global = asyncio.Semaphore(o.concurrency)
@@ -506,6 +510,11 @@ class Fetcher:
                 hdrs = {k.lower(): v for k, v in response.headers.items()}
                 status = response.status_code
                 if status in REDIRECT_CODES or status == 304:
+                    # Read the (empty or tiny) body anyway: a response closed unread
+                    # takes its connection with it, and every 304 of a warm run
+                    # then paid for a new one.
+                    await self._read_body(response, hdrs, ERROR_BODY_CAP, call, o,
+                                          truncate=True)
                     return _Reply(status, shown, hdrs, b"")
                 ok = 200 <= status < 300
                 limit = max_bytes if ok else min(max_bytes, ERROR_BODY_CAP)

@@ -2,8 +2,9 @@
 
 One coroutine per source kind.  Each returns a ``SourceResult`` and never raises:
 whatever goes wrong is recorded on the source with a readable reason, so one
-broken source cannot stop a run.  Parsing and database writes run in worker
-threads so the event loop keeps other sources' downloads moving.
+broken source cannot stop a run.  Parsing runs in worker threads so the event
+loop keeps other sources' downloads moving; database calls run one at a time on
+a thread of their own (``_db``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import datetime as dt
 import hashlib
 import logging
 import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from newsflow import clock
 from newsflow.app import App
@@ -23,11 +28,29 @@ from newsflow.http import Fetcher
 from newsflow.models import FetchResult, PaperRecord, SourceConfig
 from newsflow.parse import europepmc, pubmed
 from newsflow.parse.feeds import parse_feed
+from newsflow.store import Store
 from newsflow.store import papers as store_papers
 from newsflow.store import sources as store_sources
 
 log = logging.getLogger(__name__)
 EFETCH_BATCH = 200
+T = TypeVar("T")
+_DB_THREADS: weakref.WeakKeyDictionary[Store, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
+
+
+async def _db(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a store call on the store's own single thread.
+
+    With one worker thread per source, SQLite writers queued on its file lock, and
+    under load some waited past the 30 s busy timeout ("database is locked") —
+    healthy sources failed (benchmarks/ingest_feeds.py, 200 feeds).  One thread
+    per store makes them take turns in-process instead.
+    """
+    pool = _DB_THREADS.get(store)
+    if pool is None:
+        pool = _DB_THREADS[store] = ThreadPoolExecutor(1, thread_name_prefix="newsflow-db")
+        weakref.finalize(store, pool.shutdown, wait=False)
+    return await asyncio.get_running_loop().run_in_executor(pool, partial(fn, *args, **kwargs))
 
 
 @dataclass
@@ -66,7 +89,7 @@ async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig) -> Source
     result = SourceResult(name=cfg.name, kind=cfg.kind)
     attempt = store_sources.Attempt(status="failed", started_at=started, url=cfg.url)
     try:
-        state = await asyncio.to_thread(store_sources.get_state, app.store, cfg.name)
+        state = await _db(app.store, store_sources.get_state, app.store, cfg.name)
         state = state or store_sources.SourceState(name=cfg.name, kind=cfg.kind)
         runner = {"feed": _feed, "pubmed": _pubmed, "europepmc": _europepmc}[cfg.kind]
         await runner(app, fetcher, cfg, state, result, attempt)
@@ -90,8 +113,8 @@ async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig) -> Source
     attempt.problems = result.problems
     attempt.duration_ms = result.duration_ms
     try:
-        await asyncio.to_thread(
-            store_sources.record_attempt, app.store, cfg.name, attempt,
+        await _db(
+            app.store, store_sources.record_attempt, app.store, cfg.name, attempt,
             every_seconds=cfg.every_seconds,
             backoff_max=int(app.settings["sources.failure_backoff_max"]))
     except Exception as e:
@@ -116,7 +139,7 @@ async def _parse(what: str, fetch: FetchResult, fn: Any, *args: Any, **kwargs: A
 
 
 async def _store(app: App, records: list[PaperRecord], result: SourceResult) -> None:
-    up = await asyncio.to_thread(store_papers.upsert_records, app.store, records)
+    up = await _db(app.store, store_papers.upsert_records, app.store, records)
     result.entries += up.entries
     result.new += up.new
     result.updated += up.updated

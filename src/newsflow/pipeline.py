@@ -1,8 +1,9 @@
 """The orchestrator: ingest the due sources, then walk changed papers through the stages.
 
-``STAGES`` is the one ordered list of later stages.  Each is ``(name, fn)`` with
-``fn(app, paper_id)``; a stage module registers itself by appending here (see
-``register_stage``), so the order is pinned in one place and tested.
+``STAGES`` is the one ordered list of later stages, ``(name, fn)`` with
+``fn(app, paper_id)``.  Each stage module registers itself with ``register_stage``
+when imported (the imports are at the bottom of this file, one line each); its place
+comes from STAGE_ORDER, never from import order, and tests pin that order.
 """
 
 from __future__ import annotations
@@ -29,15 +30,16 @@ from newsflow.store import sources as store_sources
 
 log = logging.getLogger(__name__)
 
-StageFn = Callable[[App, int], None]
+StageFn = Callable[[App, int], Any]
 STAGE_ORDER = ("enrich", "classify", "extract", "draft")
-# Filled by the stage modules as they land; kept in STAGE_ORDER order.
-STAGES: list[tuple[str, StageFn]] = []
 Progress = Callable[[SourceResult, int, int], None]
 
 
+STAGES: list[tuple[str, StageFn]] = []
+
+
 def register_stage(name: str, fn: StageFn) -> None:
-    """Plug a later stage in; its place comes from STAGE_ORDER, not from import order."""
+    """Plug a later stage in (again): it replaces any stage of that name."""
     if name not in STAGE_ORDER:
         raise ValueError(f"unknown stage {name!r}; add it to STAGE_ORDER first")
     STAGES[:] = [s for s in STAGES if s[0] != name] + [(name, fn)]
@@ -248,5 +250,6 @@ def process_paper(app: App, paper_id: int, stages: list[tuple[str, StageFn]] | N
     return True
 
 
-# Stage modules register themselves on import (one line each, kept in STAGE_ORDER order).
+# Stage modules register themselves on import (one line each; STAGE_ORDER sets the order).
 import newsflow.draft.stage  # noqa: E402,F401
+import newsflow.extract.stage  # noqa: E402,F401

@@ -74,20 +74,18 @@ class TermIndex(Generic[T]):
     def find_all(self, text: str) -> list[TermMatch[T]]:
         """Non-overlapping matches in text order; the longer match wins an overlap."""
         found: list[TermMatch[T]] = []
+        words = set(_WORD.findall(text))
+        exact_hit = bool(words & self._first_exact)
+        folded_hit = bool({w.lower() for w in words} & self._first_folded)
+        if not (exact_hit or folded_hit):  # most sentences: one set test, no regex
+            return []
         for w in _WORD.finditer(text):
             word = w.group(0)
-            for rx, table, fold, firsts in (
-                    (self._re_exact, self._exact, False, self._first_exact),
-                    (self._re_folded, self._folded, True, self._first_folded)):
-                if rx is None or (word.lower() if fold else word) not in firsts:
-                    continue
-                m = rx.match(text, w.start())
-                if m is None:
-                    continue
-                key = _norm(m.group(0))
-                hit = table.get(key.lower() if fold else key)
-                if hit is not None:
-                    found.append(TermMatch(m.start(), m.end(), m.group(0), hit[0], hit[1]))
+            if exact_hit and self._re_exact is not None and word in self._first_exact:
+                self._try(self._re_exact, self._exact, False, text, w.start(), found)
+            if folded_hit and self._re_folded is not None and \
+                    word.lower() in self._first_folded:
+                self._try(self._re_folded, self._folded, True, text, w.start(), found)
         found.sort(key=lambda t: (t.start, -(t.end - t.start)))
         out: list[TermMatch[T]] = []
         last_end = -1
@@ -96,6 +94,17 @@ class TermIndex(Generic[T]):
                 out.append(t)
                 last_end = t.end
         return out
+
+    @staticmethod
+    def _try(rx: re.Pattern[str], table: dict[str, tuple[str, T]], fold: bool, text: str,
+             pos: int, found: list[TermMatch[T]]) -> None:
+        m = rx.match(text, pos)
+        if m is None:
+            return
+        key = _norm(m.group(0))
+        hit = table.get(key.lower() if fold else key)
+        if hit is not None:
+            found.append(TermMatch(m.start(), m.end(), m.group(0), hit[0], hit[1]))
 
     def first(self, text: str) -> TermMatch[T] | None:
         hits = self.find_all(text)

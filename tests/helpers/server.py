@@ -40,6 +40,7 @@ class Request:
     query: str
     headers: dict[str, str]
     at: float
+    peer: str = ""  # client host:port, so tests can tell connections apart
 
 
 @dataclass
@@ -124,7 +125,8 @@ class CorpusServer:
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(h.path)
         req = Request(h.command, parts.path, parts.query,
-                      {k.lower(): v for k, v in h.headers.items()}, time.time())
+                      {k.lower(): v for k, v in h.headers.items()}, time.time(),
+                      f"{h.client_address[0]}:{h.client_address[1]}")
         length = int(h.headers.get("Content-Length") or 0)
         req.headers["x-body"] = h.rfile.read(length).decode("utf-8", "replace") if length else ""
         with self._lock:

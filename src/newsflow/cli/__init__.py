@@ -83,6 +83,9 @@ cli.add_command(sources_cmd)
 from newsflow.cli.papers import papers_group  # noqa: E402
 
 cli.add_command(papers_group)
+from newsflow.cli.demo import demo_cmd  # noqa: E402
+
+cli.add_command(demo_cmd)
 from newsflow.cli.publish import publish_group  # noqa: E402
 
 cli.add_command(publish_group)

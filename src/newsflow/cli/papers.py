@@ -13,8 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from newsflow import clock
+from newsflow.cli import paper_facts
 from newsflow.cli.common import NewsflowGroup, echo_json, get_app
 from newsflow.models import Paper
+from newsflow.store import facts as store_facts
 from newsflow.store import papers as store_papers
 
 # Other areas add sections to `papers show` (e.g. extracted facts): each hook gets the
@@ -69,18 +71,24 @@ def papers_list(ctx: click.Context, limit: int, source: str | None, search: str 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def papers_show(ctx: click.Context, key: str, as_json: bool) -> None:
-    """Show one paper by internal id, DOI or PMID.
+    """Show one paper by internal id, DOI or PMID, with its relevance and extracted facts
+    (each with the abstract sentence it came from).  The --json shape is documented in
+    docs/papers-json.md.
 
     Examples: newsflow papers show 12    newsflow papers show 10.1001/jamadermatol.2024.1
+    newsflow papers show 35067114 --json
     """
     app = get_app(ctx)
     paper = store_papers.get_paper(app.store, key)
     seen = store_papers.paper_source_rows(app.store, paper.id)
+    found = store_facts.load_facts(app.store, paper.id)
+    version = store_facts.extractor_version(app.store, paper.id)
     extras = [x for x in (hook(app, paper) for hook in SHOW_HOOKS) if x is not None]
     if as_json:
         data = paper_json(paper)
         data["seen_in"] = [{**r, "first_seen": clock.iso(r["first_seen"]),
                             "last_seen": clock.iso(r["last_seen"])} for r in seen]
+        data.update(paper_facts.show_json(paper, found, version))
         for title, extra in extras:
             data[title] = extra
         echo_json(data)
@@ -110,6 +118,7 @@ def papers_show(ctx: click.Context, key: str, as_json: bool) -> None:
     for r in seen:
         out.print(f"  {r['source']} ({r['entry_id']}), first {clock.iso(r['first_seen'])}, "
                   f"last {clock.iso(r['last_seen'])}", markup=False)
+    paper_facts.print_sections(out, paper, found, version)
     for title, extra in extras:
         out.print(f"\n[bold]{escape(title)}[/bold]")
         out.print(extra, markup=False)

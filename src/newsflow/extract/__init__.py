@@ -41,7 +41,7 @@ def extract_facts(paper: Paper, drugs: DrugIndex,
     facts.update(extract_age(doc, design))
     facts.update(extract_sex(doc, design))
     facts.update(extract_condition(doc, conditions or builtin_conditions()))
-    facts.update(extract_treatment(doc))
+    facts.update(extract_treatment(doc, design))
     facts.update(extract_duration(doc))
     facts.update(extract_results(doc))
     facts.update(extract_harms(doc, "intervention" in facts))

@@ -50,7 +50,8 @@ class Doc:
                 r"\b(conclu|suggest|indicat|support|may|might|could|should|promising|"
                 r"warrant|needed)", s.text, re.I):
             return "conclusions"
-        if s.index == 0 and n >= 3:
+        if s.index == 0 and n >= 3 and not re.search(r"\d|^(We|In this|This (study|trial|"
+                                                       r"review))\b", s.text):
             return "background"
         return None
 

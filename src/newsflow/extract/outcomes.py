@@ -12,7 +12,7 @@ from newsflow.models import Fact
 _MEASURE = re.compile(r"\b(EASI|PASI|SCORAD|IGA|vIGA|PGA|sPGA|DLQI|CDLQI|NRS|VAS|SALT|"
                       r"HiSCR|IHS4|UAS7|F-?VASI|T-?VASI|BSA|POEM|HECSI|mNAPSI|NAPSI|MASI|"
                       r"ACR|DAS28|HbA1c|BMI)(?:[- ]?\d{2,3})?\b")
-_P = re.compile(r"\b[Pp]\s*(?:value\s*)?(?:[<>=≤≥]|&lt;|&gt;)\s*0?\.\d+|\b[Pp]\s*=\s*0?\.\d+|"
+_P = re.compile(r"\b[Pp]\s*(?:value\s*)?(?:[<>=≤≥]|&lt;|&gt;)\s*0?[.·]\d+|"
                 r"\b[Pp]\s*(?:[<>=≤≥])\s*\d(?:\.\d+)?\s*[x×]\s*10[-−]?\d+")
 _PCT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 _FRACTION = re.compile(r"\b(\d+)\s*/\s*(\d+)\b(?!\s*(?:mg|g|kg|ml|mL|µL))")
@@ -25,6 +25,8 @@ _OUTCOME_WORDS = re.compile(r"\b(improv\w*|reduc\w*|decreas\w*|increas\w*|respon
 
 def _numbers(text: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if not any(c.isdigit() for c in text):
+        return out
     measures = sorted({m.group(0) for m in _MEASURE.finditer(text)})
     if measures:
         out["measures"] = measures
@@ -56,7 +58,9 @@ def _result_score(doc: Doc, s: Sentence) -> float:
     if role == "results":
         score += 1.0
     if role == "methods" or re.search(r"\b(primary (end ?point|outcome) was|were assessed|"
-                                      r"was assessed|were measured)\b", t, re.I):
+                                      r"was assessed|were measured|randomly assigned|were "
+                                      r"(randomi[sz]ed|enrolled|included)|we (recruited|"
+                                      r"enrolled))\b", t, re.I):
         score -= 2.0
     if not (nums.get("percentages") or nums.get("fractions") or nums.get("p_values")
             or nums.get("has_effect_estimate") or re.search(r"\d", t)):
@@ -88,15 +92,26 @@ _REPORTED = re.compile(rf"\b(most common|most frequent(ly reported)?|common(ly r
                        rf"\b(conjunctivitis|nasopharyngitis|injection[- ]site reactions?|"
                        rf"herpes zoster|acne|headache|nausea|infections?|erythema|burning|"
                        rf"stinging|pruritus|irritation|hepatotoxicity)\b[^.;]{{0,60}}"
-                       rf"(\d+(\.\d+)?\s?%|\d+\s*/\s*\d+|\(\d+|\bin \d+ (patients|participants))",
+                       rf"(\d+(\.\d+)?\s?%|\d+\s*/\s*\d+|\(\d+|\bin \d+ (patients|participants))|"
+                       rf"\b(because of|due to|owing to) (\w+ )?{_AE}|"
+                       rf"{_AE}[^.;]{{0,60}}(\d+(\.\d+)?\s?%|\bin \d+ (patients|participants))",
                        re.I)
 _ANY_AE = re.compile(rf"\b{_AE}|\bsafety\b|\btolera(ted|bility)\b", re.I)
+
+
+_AE_KEYS = ("adverse", "side effect", "side-effect", "aes", "toxicit", "complication",
+            "conjunctivitis", "nasopharyngitis", "injection", "zoster", "acne", "headache",
+            "nausea", "infection", "erythema", "burning", "stinging", "prurit", "irritation",
+            "hepatotox")
 
 
 def extract_harms(doc: Doc, has_intervention: bool) -> dict[str, Fact]:
     none_s = reported_s = None
     for s in doc.sentences:
         if doc.role_of(s) in ("background", "objective"):
+            continue
+        low = s.text.lower()
+        if not any(k in low for k in _AE_KEYS):
             continue
         if none_s is None and _NONE.search(s.text):
             none_s = s
@@ -105,8 +120,8 @@ def extract_harms(doc: Doc, has_intervention: bool) -> dict[str, Fact]:
                                               r"\d+(\.\d+)?\s?%", s.text, re.I)):
             reported_s = s
     if reported_s is not None:
-        what = _REPORTED.search(reported_s.text)
-        value = what.group(0) if what else reported_s.text
+        # The whole sentence says what the harms were; a phrase would lose that.
+        value = reported_s.text
         return {"harms": doc.fact("harms", value, "reported", 0.7, reported_s)}
     if none_s is not None:
         m = _NONE.search(none_s.text)

@@ -24,30 +24,52 @@ _VERB = (r"(?:were|was)\s+(?:\w+\s+)?(?:enrolled|included|recruited|randomi[sz]e
          r"allocated|assigned|investigated|reviewed|selected|involved|participated)|"
          r"(?:participated|completed the survey|responded|took part|underwent|received)")
 
-_TOTAL = gated(rf"\b(?:a total of|in total,?|overall,?|altogether,?|total of)\s+({INT})"
-                rf"\s+{_MODS}{NOUN}\b", "total", "overall", "altogether")
+_APPROX = r"(?:(over|more than|approximately|about|nearly|almost|around|at least|roughly|" \
+          r"some|up to|fewer than|less than|>|≥|~)\s*)?"
+_TOTAL = gated(rf"\b(?:a total of|in total,?|overall,?|altogether,?|total of)\s+{_APPROX}({INT})"
+               rf"\s+{_MODS}{NOUN}\b", "total", "overall", "altogether")
 _NOUN_AT = gated(rf"\b{NOUN}\b", *sorted({w.strip("()?:") for w in NOUN.split("|")}))
 # The number (and modifiers) that ends right where a participant noun starts.
-_NUM_BEFORE = re.compile(rf"(?<![\w.,/±-])({INT})\s+{_MODS}\Z", re.I)
-_VERB_AFTER = re.compile(rf"\s+{_VERB}", re.I)
-_VERB_FIRST = gated(rf"\b(?:enrolled|included|recruited|randomi[sz]ed|studied|"
-                         rf"analy[sz]ed|surveyed|involved|including|enrolling|involving)\s+"
-                     rf"({INT})\s+{_MODS}{NOUN}\b", "enrol", "includ", "recruit", "random",
-                     "studied", "analy", "survey", "involv")
+_NUM_BEFORE = re.compile(rf"(?<![\w.,/±-]){_APPROX}({INT})\s+{_MODS}\Z", re.I)
+_VERB_AFTER = re.compile(rf"(?:\s*\([^()]{{0,80}}\))?,?\s+(?:{_VERB}|(?:enrolled|included|"
+                         rf"recruited|randomi[sz]ed)\b)", re.I)
+_VERB_LATER = re.compile(r"[^.;]{0,80}?\b(?:were|was) (?:\w+ )?(?:recruited|enrolled|included|"
+                         r"randomi[sz]ed|studied|analy[sz]ed)\b", re.I)
+_VERB_FIRST = gated(rf"\b(?:enrolled|included|recruited|randomi[sz]ed|studied|analy[sz]ed|"
+                    rf"surveyed|involved|including|enrolling|involving|assigned|allocated|"
+                    rf"(?:analy[sz]ed|collected|obtained) (?:data )?(?:from|on|of)|data (?:from|"
+                    rf"on|of)|conducted (?:on|in|among)|comprised|comprising|consisted of|"
+                    rf"sample of|cohort of|we (?:report|describe|present))\s+{_APPROX}"
+                    rf"({INT})\s+{_MODS}{NOUN}\b", "enrol", "includ", "recruit", "random",
+                    "studied", "analy", "survey", "involv", "assign", "allocat", "data",
+                    "conducted", "compris", "consisted", "sample", "cohort", "report",
+                    "describe", "present", "collected", "obtained")
 _POOLED = gated(rf"\b({INT})\s+(?:\w+\s+){{0,3}}?(?:trials|studies|RCTs|articles)\s*"
-                     rf"(?:\([^)]*\)\s*)?,?\s*(?:involving|including|with|enrolling|comprising|"
-                     rf"of|representing|totaling|totalling|covering)\s+(?:a total of\s+)?"
-                rf"({INT})\s+{_MODS}{NOUN}\b", "trials", "studies", "rcts", "articles")
+                rf"(?:\([^)]*\)\s*)?,?\s*(?:that [^.;]{{0,60}}?)?(?:involving|including|with|"
+                rf"enrolling|comprising|of|representing|totaling|totalling|covering)\s+"
+                rf"(?:a total of\s+)?{_APPROX}({INT})\s+{_MODS}{NOUN}\b", "trials", "studies",
+                "rcts", "articles")
+_PAREN = gated(rf"\b(?:trials|studies|RCTs|reports)\s*\(\s*(?:(?:[Nn]\s*=\s*)({INT})\s*[;,)]|"
+               rf"({INT})\s+{_MODS}{NOUN}\b)", "trials", "studies", "rcts", "reports")
 _NEQ = gated(rf"(?<![\w])([Nn])\s*=\s*({INT})\b", "=", flags=0)
 _EXCLUDE_BEFORE = re.compile(r"(screened|assessed for eligibility|invited|approached|contacted|"
                              r"excluded|withdrew|withdrawn|discontinued|lost to follow-up|"
                              r"dropped out|records|articles|citations|studies|trials|"
                              r"\bof whom|\bof these|\bof them|\bamong them|\bincluding|"
-                             r"\bremaining)\W*(\w+\W+){0,3}$", re.I)
-_SUBGROUP_AFTER = re.compile(r"^\s*(\(\d+(\.\d+)?%\)|were (excluded|lost)|had |did not|"
-                             r"developed|achieved|reached|showed|experienced|reported)", re.I)
+                             r"\bremaining|\bpooled data (from|across))\W*(\w+\W+){0,4}$", re.I)
+_SUBGROUP_AFTER = re.compile(r"^\s*(\(\d+(\.\d+)?\s?%\)|were (excluded|lost)|had |did not|"
+                             r"developed|achieved|reached|showed|experienced|reported|"
+                             r"in the|in each|received)", re.I)
+# Cheap test for "is there any number here at all" before the costly INT search.
+_MAYBE_NUMBER = re.compile(r"\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                           r"twelve|teen|ty\b|ty-|hundred", re.I)
+_NOT_A_COUNT = re.compile(r"(aged?|mean|median|±|/|\bper|\bevery|\beach)\s*$", re.I)
 _PERCENT_AFTER = re.compile(r"^\s*(%|percent|per cent)")
-_YEAR = re.compile(r"^(19|20)\d\d$")
+_YEAR = re.compile(r"^(19[4-9]\d|20[0-3]\d)$")
+_SINGLE = gated(r"\b(a|an|the|this|our|one) (\w+ ){0,3}(patient|man|woman|boy|girl|infant|child|"
+                r"neonate|recipient|case)\b|\b\d{1,3}[- ](year|month)s?[- ]old\b",
+                "patient", "man", "woman", "boy", "girl", "infant", "child", "neonate",
+                "recipient", "case", "old")
 
 
 @dataclass
@@ -56,14 +78,21 @@ class _Cand:
     score: float
     sentence: Sentence
     phrase: str
+    approximate: bool = False
 
 
 def _good_number(raw: str, n: int | None) -> bool:
-    return n is not None and 1 <= n <= 5_000_000 and not _YEAR.match(raw.strip())
+    return n is not None and 1 <= n <= 5_000_000
 
 
 def _candidates(doc: Doc) -> list[_Cand]:
     out: list[_Cand] = []
+
+    def add(raw: str, score: float, s: Sentence, phrase: str, approx: str | None) -> None:
+        n = to_int(raw)
+        if n is not None and _good_number(raw, n):
+            out.append(_Cand(n, score, s, phrase, approximate=bool(approx)))
+
     for s in doc.sentences:
         role = doc.role_of(s)
         if role in ("funding", "conflicts", "registration"):
@@ -72,48 +101,49 @@ def _candidates(doc: Doc) -> list[_Cand]:
                  "objective": -0.5}.get(role or "", 0.0)
         t = s.text
         for m in _POOLED.finditer(t):
-            n = to_int(m.group(2))
-            if _good_number(m.group(2), n):
-                assert n is not None
-                out.append(_Cand(n, 6 + bonus, s, m.group(0)))
+            add(m.group(3), 6 + bonus, s, m.group(0), m.group(2))
+        for m in _PAREN.finditer(t):
+            if not _EXCLUDE_BEFORE.search(t[max(0, m.start() - 60):m.start()]):
+                add(m.group(1) or m.group(2), 5 + bonus, s, m.group(0), None)
         for m in _TOTAL.finditer(t):
-            n = to_int(m.group(1))
-            if _good_number(m.group(1), n):
-                assert n is not None
-                out.append(_Cand(n, 5 + bonus, s, m.group(0)))
+            add(m.group(2), 5 + bonus, s, m.group(0), m.group(1))
         for m in _VERB_FIRST.finditer(t):
-            n = to_int(m.group(1))
-            before = t[max(0, m.start() - 80):m.start()]
-            if _good_number(m.group(1), n) and not _EXCLUDE_BEFORE.search(before):
-                assert n is not None
-                out.append(_Cand(n, 4 + bonus, s, m.group(0)))
+            if not _EXCLUDE_BEFORE.search(t[max(0, m.start() - 80):m.start()]):
+                add(m.group(2), 4 + bonus, s, m.group(0), m.group(1))
         for noun in _NOUN_AT.finditer(t):
-            win_start = max(0, noun.start() - 70)
-            nm = _NUM_BEFORE.search(t, win_start, noun.start())
+            window = t[max(0, noun.start() - 70):noun.start()]
+            if not _MAYBE_NUMBER.search(window):
+                continue
+            nm = _NUM_BEFORE.search(t, max(0, noun.start() - 70), noun.start())
             if nm is None:
                 continue
-            raw = nm.group(1)
-            n = to_int(raw)
-            if not _good_number(raw, n):
-                continue
-            assert n is not None
             before = t[max(0, nm.start() - 80):nm.start()]
-            if _EXCLUDE_BEFORE.search(before) or re.search(r"(aged?|mean|median|±|/)\s*$",
-                                                            before, re.I):
+            if _EXCLUDE_BEFORE.search(before) or _NOT_A_COUNT.search(before) or \
+                    "hypothetical" in t[nm.start():noun.end()].lower():
                 continue
             verb = _VERB_AFTER.match(t, noun.end())
-            score = 4.0 if verb else 2.0
-            end = verb.end() if verb else noun.end()
-            if _SUBGROUP_AFTER.match(t[end:]):
+            later = None if verb else _VERB_LATER.match(t, noun.end())
+            score = 4.0 if verb else 3.5 if later else 2.0
+            end = verb.end() if verb else later.end() if later else noun.end()
+            if _SUBGROUP_AFTER.match(t[noun.end():]) and not verb:
                 score -= 1.5
             if noun.group(0).lower() == "controls":
                 score -= 1.0
-            out.append(_Cand(n, score + bonus, s, t[nm.start():end]))
+            add(nm.group(2), score + bonus, s, t[nm.start():end], nm.group(1))
         for m in _NEQ.finditer(t):
-            n = to_int(m.group(2))
-            if _good_number(m.group(2), n):
-                assert n is not None
-                out.append(_Cand(n, (3.0 if m.group(1) == "N" else 1.5) + bonus, s, m.group(0)))
+            if _YEAR.match(m.group(2)):  # "n = 2019" with no noun is more likely a year
+                continue
+            add(m.group(2), (3.0 if m.group(1) == "N" else 1.5) + bonus, s, m.group(0), None)
+    # RobotReviewer's features: the largest count, and one repeated, is likely the total.
+    exact = [c for c in out if not c.approximate]
+    if exact:
+        largest = max(c.n for c in exact if c.score > 0) if any(c.score > 0 for c in exact) \
+            else 0
+        counts: dict[int, int] = {}
+        for c in exact:
+            counts[c.n] = counts.get(c.n, 0) + 1
+        for c in exact:
+            c.score += (0.5 if c.n == largest else 0) + (1.0 if counts[c.n] > 1 else 0)
     return out
 
 
@@ -123,21 +153,24 @@ def extract_sample_size(doc: Doc, design: str | None) -> dict[str, Fact]:
         cands = [c for c in cands if c.score >= 5]
     if design in ("meta_analysis", "systematic_review"):
         cands = [c for c in cands if c.score >= 4]
-    if cands:
-        best = max(cands, key=lambda c: (c.score, c.n))
+    exact = [c for c in cands if not c.approximate]
+    if exact:
+        best = max(exact, key=lambda c: (c.score, c.n))
+        # A bigger total given only roughly ("over 2310 participants") means the exact
+        # numbers are parts of it: abstain.
+        if any(c.approximate and c.n > best.n and c.score >= 3 for c in cands):
+            return {}
         if best.score >= 3:
-            # Two strong, different totals: the abstract is ambiguous; say nothing.
-            rivals = [c for c in cands if c.score >= best.score and c.n != best.n
-                      and c.sentence.index == best.sentence.index and c.n > best.n]
+            # Two strong, different totals in one sentence: ambiguous; say nothing.
+            rivals = [c for c in exact if c.score >= best.score and c.n > best.n
+                      and c.sentence.index == best.sentence.index]
             if rivals:
                 return {}
             conf = min(0.95, 0.5 + best.score / 12)
             return {"sample_size": doc.fact("sample_size", best.phrase, best.n, conf,
                                             best.sentence)}
-    if design == "case_report":
-        rx = re.compile(r"\b(we (report|describe|present)|a case of|an? \d{1,3}[- ](year|month)"
-                        r"s?[- ]old)\b", re.I)
-        s = next((x for x in doc.sentences if rx.search(x.text)), None)
+    if design == "case_report" and not cands:
+        s = next((x for x in doc.sentences if _SINGLE.search(x.text)), None)
         if s is not None:
             return {"sample_size": doc.fact("sample_size", "a single patient (case report)", 1,
                                             0.7, s)}

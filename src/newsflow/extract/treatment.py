@@ -8,6 +8,7 @@ from typing import Any
 
 from newsflow.extract.doc import Doc
 from newsflow.extract.numbers import INT, NUM, to_int, to_num
+from newsflow.extract.rx import gated
 from newsflow.extract.sentences import Sentence
 from newsflow.models import Fact
 
@@ -15,12 +16,14 @@ from newsflow.models import Fact
 _PRIOR = re.compile(r"(after|prior|previous(ly)?|failed|failure (of|to)|inadequate(ly)? "
                     r"(response|responders?|controlled) (to|with|on)|refractory to|resistant to|"
                     r"switch(ed|ing)? from|intoleran(t|ce) (of|to)|history of|non-?responders? "
-                    r"to|despite|unresponsive to|discontinu\w+)\W+(\w+\W+){0,3}$", re.I)
+                    r"to|despite|unresponsive to|discontinu\w+|persist\w* (on|during|with))\W+(\w+\W+){0,5}$",
+                    re.I)
 _COMPARE = re.compile(r"(versus|vs\.?|compared (with|to)|comparison (with|to)|than|or with|"
                       r"relative to|comparator|control(led)? (arm|group)?)\W+(\w+\W+){0,2}$",
                       re.I)
 _GIVEN = re.compile(r"(treated with|treatment with|received|receiving|given|administered|"
-                    r"initiated|started|therapy with|use of|efficacy of|safety of|effect of|"
+                    r"initiated|started|therapy with|switched to|switching to|added|"
+                    r"use of|efficacy of|safety of|effect of|"
                     r"effectiveness of|response to)\W+(\w+\W+){0,2}$", re.I)
 
 
@@ -30,26 +33,32 @@ def _role_weight(doc: Doc, s: Sentence) -> float:
             "registration": 0.0}.get(doc.role_of(s) or "", 1.0)
 
 
-def extract_treatment(doc: Doc) -> dict[str, Fact]:
+_REVIEWS = ("systematic_review", "meta_analysis", "narrative_review", "guideline",
+            "animal_or_lab")
+# "5-fluorouracil-induced apoptosis": the drug is an exposure, not what was studied.
+_EXPOSURE_AFTER = re.compile(r"^-?(induced|associated|related|resistant|exposed)\b", re.I)
+
+
+def extract_treatment(doc: Doc, design: str | None = None) -> dict[str, Fact]:
     out: dict[str, Fact] = {}
     scores: dict[str, float] = defaultdict(float)
     first: dict[str, tuple[Sentence, str]] = {}
     comparators: dict[str, tuple[Sentence, str]] = {}
     title = doc.paper.title or ""
     title_hits = doc.drugs.find_all(title)
-    for m in title_hits:
+    for i, m in enumerate(title_hits):
         before = title[max(0, m.start - 80):m.start]
         if _PRIOR.search(before):
             scores[m.payload.generic] -= 1
         elif _COMPARE.search(before):
             scores[m.payload.generic] += 0.5
-        else:
-            scores[m.payload.generic] += 4
+        else:  # the drug a title names first is nearly always the one studied
+            scores[m.payload.generic] += 4 if i == 0 else 1.5
     for s, m in doc.drug_hits:
         g = m.payload.generic
         before = s.text[max(0, m.start - 80):m.start]
         w = _role_weight(doc, s)
-        if _PRIOR.search(before):
+        if _PRIOR.search(before) or _EXPOSURE_AFTER.match(s.text[m.end:]):
             scores[g] -= 0.5 * w
             continue
         if _COMPARE.search(before):
@@ -59,9 +68,15 @@ def extract_treatment(doc: Doc) -> dict[str, Fact]:
         scores[g] += w * (2.0 if _GIVEN.search(before) else 1.0)
         first.setdefault(g, (s, m.surface))
     ranked = sorted((g for g in scores if g in first), key=lambda g: -scores[g])
-    if not ranked or scores[ranked[0]] < 1.5:
+    # One plain mention is enough when it is the only drug named (a case report's
+    # "treated with an oral terbinafine tablet"); with several, the winner must stand out.
+    if not ranked or scores[ranked[0]] < (1.0 if len(scores) == 1 else 1.5):
         return _comparator(doc, out, comparators, None)
     top = ranked[0]
+    # Reviews list many drugs and lab studies use them as reagents: only a drug the
+    # title names is what such a paper is about.
+    if design in _REVIEWS and not any(m.payload.generic == top for m in title_hits):
+        return _comparator(doc, out, comparators, None)
     # Many drugs, none singled out (a review of a drug class): no single intervention.
     if len(ranked) >= 3 and not title_hits and scores[ranked[1]] >= 0.7 * scores[top]:
         return _comparator(doc, out, comparators, None)
@@ -168,15 +183,22 @@ def _comparator(doc: Doc, out: dict[str, Fact], comparators: dict[str, tuple[Sen
 
 
 _DUR_UNITS = r"(days?|weeks?|wk|months?|mo|years?)"
-_FOR = re.compile(rf"\b(?:for|over|during|after|through)\s+(?:a\s+(?:period\s+of\s+)?|up\s+to\s+)?"
-                  rf"({INT})\s+{_DUR_UNITS}\b", re.I)
-_ADJ = re.compile(rf"\b({INT})[- ](day|week|wk|month|mo|year)s?[- ]?(?:long\s+)?(?:treatment|therapy|"
+_DUR_KEYS = ("day", "week", "wk", "month", "mo", "year")
+_FOR = gated(rf"\b(for|over|during|after|through)\s+(?:a\s+(?:period\s+of\s+)?|up\s+to\s+)?"
+             rf"({INT})\s+{_DUR_UNITS}\b", *_DUR_KEYS)
+_ADJ = gated(rf"\b({INT})[- ](day|week|wk|month|mo|year)s?[- ]?(?:long\s+)?(?:treatment|therapy|"
                   rf"course|trial|study|period|phase|regimen|intervention|programme|program|"
                   rf"follow-up|double-blind|open-label|randomi[sz]ed|placebo|extension|"
-                  rf"maintenance|induction)", re.I)
-_AT_WEEK = re.compile(r"\b(?:at|by|through|until|to)\s+(week|month)\s+(\d+)\b", re.I)
-_FOLLOW = re.compile(rf"\bfollow(?:ed)?[- ]?up\b[^.;]{{0,40}}?({INT}|{NUM})\s+{_DUR_UNITS}\b",
-                     re.I)
+                  rf"maintenance|induction)", *_DUR_KEYS)
+_AT_WEEK = gated(r"\b(?:at|by|through|until|to)\s+(week|month)\s+(\d+)\b", "week", "month")
+_FOLLOW = gated(rf"\bfollow(?:ed)?[- ]?up\b[^.;]{{0,40}}?({INT}|{NUM})\s+{_DUR_UNITS}\b",
+                "follow")
+
+
+_TREATED = re.compile(r"\b(treat\w*|therap\w*|received|receiving|applied|given|administered|"
+                      r"dose[sd]?|dosing|took|taking|taken|injections?|tablets?|cream|ointment)\b",
+                      re.I)
+_NOT_TREATMENT = re.compile(r"\b(disease|history|duration of|lasting|symptoms)\b", re.I)
 
 
 def _unit_norm(u: str) -> str:
@@ -204,10 +226,12 @@ def extract_duration(doc: Doc) -> dict[str, Fact]:
             found.append((2, m.group(0), {"amount": amount, "unit": _unit_norm(m.group(2)),
                                           "kind": "follow_up"}))
         m = _FOR.search(t)
-        if m and not re.search(r"\b(disease|history|duration of|lasting|symptoms)\b",
-                               t[max(0, m.start() - 30):m.start()], re.I):
-            found.append((2, m.group(0), {"amount": to_int(m.group(1)),
-                                          "unit": _unit_norm(m.group(2)), "kind": "treatment"}))
+        if m and not _NOT_TREATMENT.search(t[max(0, m.start() - 30):m.start()]):
+            kind = "endpoint" if m.group(1).lower() == "after" else \
+                "treatment" if _TREATED.search(t) else "study_period"
+            found.append((2 if kind != "endpoint" else 1, m.group(0),
+                          {"amount": to_int(m.group(2)), "unit": _unit_norm(m.group(3)),
+                           "kind": kind}))
         m = _AT_WEEK.search(t)
         if m:
             found.append((1, m.group(0), {"amount": int(m.group(2)),

@@ -70,7 +70,9 @@ def parse_feed(body: bytes, *, source: str, headers: Mapping[str, str] | None = 
         hdrs["content-type"] = "application/xml; charset=utf-8"
     if url and "content-location" not in hdrs:
         hdrs["content-location"] = url
-    d = feedparser.parse(io.BytesIO(data), response_headers=hdrs, resolve_relative_uris=False)
+    # No sanitising: every field becomes plain text below, and is escaped wherever shown.
+    d = feedparser.parse(io.BytesIO(data), response_headers=hdrs, resolve_relative_uris=False,
+                         sanitize_html=False)
     version = d.get("version") or ""
     if not d.entries and not version:
         if _HTML_START.search(head) and not _FEED_ROOT.search(data[:65536]):
@@ -110,7 +112,7 @@ def _entry_record(entry: Any, *, source: str, journal: str | None) -> PaperRecor
     summary_html = entry.get("summary") or ""
     contents = [c.get("value", "") for c in entry.get("content", []) if isinstance(c, dict)]
     # The longer of summary and content is usually the abstract; the other a citation line.
-    body_html = max([summary_html, *contents], key=lambda s: len(html_to_text(s)))
+    body_html = max([summary_html, *contents], key=len)
     abstract = html_to_text(body_html)
     if not (title or link or guid or abstract):
         return None

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import time
 import warnings
+from html import unescape
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
@@ -20,12 +21,20 @@ def squash(text: str | None) -> str:
     return _WS.sub(" ", text or "").strip()
 
 
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_TRICKY = re.compile(r"<(?:script|style|!--|!\[CDATA|\?)|<![A-Za-z]", re.IGNORECASE)
+
+
 def html_to_text(html: str | None) -> str:
     """Visible text of an HTML fragment, whitespace collapsed."""
     if not html:
         return ""
     if "<" not in html and "&" not in html:
         return squash(html)
+    if not _TRICKY.search(html):
+        # Plain markup (<p>, <i>, <sup>, links): dropping the tags gives what bs4 gives,
+        # several times faster.  Scripts, comments and the like go through bs4.
+        return squash(unescape(_TAG.sub(" ", html)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(html, "html.parser")

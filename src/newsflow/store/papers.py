@@ -150,6 +150,7 @@ _RELINK = (paper_sources.update()
            .values(paper_id=_B("b_paper_id"), entry_hash=_B("b_hash"), last_seen=_B("b_now")))
 _INSERT_LINK = paper_sources.insert()
 _INSERT_PAPER = papers.insert().returning(papers.c.id)
+_INSERT_PAPERS = papers.insert().returning(papers.c.id, sort_by_parameter_order=True)
 _SEL_BY_IDS = sa.select(papers.c.id).where(sa.or_(
     papers.c.doi == _B("doi"), papers.c.pmid == _B("pmid"), papers.c.pmcid == _B("pmcid")))
 _SEL_BY_FP = (sa.select(papers.c.id, papers.c.doi, papers.c.pmid)
@@ -170,7 +171,12 @@ def upsert_records(store: Store, records: Iterable[PaperRecord]) -> UpsertResult
             now = clock.utcnow()
             links = _known_links(conn, pending)
             touched = []
+            fresh_ids = _insert_fresh(conn, pending, links, now)
+            for pid in fresh_ids.values():
+                _count(result, "new", pid)
             for rec in pending:
+                if id(rec) in fresh_ids:
+                    continue
                 ehash = entry_hash(rec)
                 link = links.get((rec.source, rec.entry_id))
                 if link is not None and link[1] == ehash:
@@ -193,6 +199,67 @@ def upsert_records(store: Store, records: Iterable[PaperRecord]) -> UpsertResult
         pending = retry
     raise StoreError(f"could not store {len(pending)} record(s) after {_MAX_ATTEMPTS} attempts: "
                      "unique keys kept conflicting")
+
+
+def _insert_fresh(conn: sa.Connection, recs: list[PaperRecord],
+                  links: dict[tuple[str, str], tuple[int, str | None]],
+                  now: Any) -> dict[int, int]:
+    """Insert, in bulk, the records that cannot match any stored paper or each other.
+
+    Most records of a first fetch are new works; one multi-row insert for them is far
+    cheaper than the per-record merge.  Anything that might match goes the slow way.
+    Returns ``id(record) → paper id`` for the records it inserted.
+    """
+    keyed: list[tuple[PaperRecord, list[tuple[str, str]]]] = []
+    for rec in recs:
+        if (rec.source, rec.entry_id) in links:
+            continue
+        keys = [(k, v) for k, v in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid),
+                                    ("fingerprint", fingerprint(rec.title, rec.authors,
+                                                                rec.pub_date))) if v]
+        keyed.append((rec, keys))
+    if not keyed:
+        return {}
+    wanted: dict[str, set[str]] = {"doi": set(), "pmid": set(), "pmcid": set(),
+                                   "fingerprint": set()}
+    counts: dict[tuple[str, str], int] = {}
+    for _rec, keys in keyed:
+        for k, v in keys:
+            wanted[k].add(v)
+            counts[(k, v)] = counts.get((k, v), 0) + 1
+    taken: set[tuple[str, str]] = set()
+    for k, wanted_values in wanted.items():
+        col = papers.c[k]
+        vals = sorted(wanted_values)
+        for i in range(0, len(vals), 500):
+            for v in conn.execute(sa.select(col).where(col.in_(vals[i:i + 500]))).scalars():
+                taken.add((k, v))
+    seen_entries: set[tuple[str, str]] = set()
+    fresh = []
+    for rec, keys in keyed:
+        entry = (rec.source, rec.entry_id)
+        if entry in seen_entries or any(key in taken or counts[key] > 1 for key in keys):
+            continue
+        seen_entries.add(entry)
+        fresh.append(rec)
+    if not fresh:
+        return {}
+    rows = []
+    for rec in fresh:
+        values = _merge(_empty_row(), rec, {rec.source: rec.source_kind})
+        values["content_hash"] = content_hash(values)
+        values["created_at"] = values["updated_at"] = now
+        rows.append(values)
+    try:
+        with conn.begin_nested():
+            ids = list(conn.execute(_INSERT_PAPERS, rows).scalars())
+            conn.execute(_INSERT_LINK, [
+                {"paper_id": pid, "source": rec.source, "entry_id": rec.entry_id,
+                 "entry_hash": entry_hash(rec), "first_seen": now, "last_seen": now}
+                for rec, pid in zip(fresh, ids, strict=True)])
+    except IntegrityError:
+        return {}  # another writer got there first; the per-record path sorts it out
+    return {id(rec): pid for rec, pid in zip(fresh, ids, strict=True)}
 
 
 def _count(result: UpsertResult, outcome: str, pid: int) -> None:
