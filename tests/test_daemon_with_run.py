@@ -28,7 +28,7 @@ from newsflow.store.schema import paper_sources, papers
 
 pytestmark = pytest.mark.slow
 
-FEEDS = 20
+FEEDS = 10
 
 
 def publish(server: CorpusServer, items: int, shared: int = 1) -> list[tuple[str, str]]:
@@ -39,7 +39,7 @@ def publish(server: CorpusServer, items: int, shared: int = 1) -> list[tuple[str
             for k in range(FEEDS)]
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_daemon_and_run_share_sqlite(tmp_path: Path) -> None:
     with CorpusServer() as server:
         feeds = publish(server, 3)

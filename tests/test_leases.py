@@ -117,11 +117,10 @@ def test_finish_keeps_failure_backoff_on_the_grid(store: Store) -> None:
     with store.write() as c:  # the poll failed; ingest backs off for 45 s
         c.execute(sources.update().values(next_due_at=s0 + sec(47), consecutive_failures=2))
     L.finish_source(store, lease, every=10)
-    with store.read() as c:
-        # rounded up to the next slot start: a backoff (or Retry-After) is never cut short
+    with store.read() as c:  # never earlier than the backoff, and on the grid
         assert c.execute(sa.select(sources.c.next_due_at)).scalar_one() == s0 + sec(50)
     assert L.claim_source(store, "feed-c", "feed", "d", every=10, ttl=30,
-                          now=s0 + sec(41)) is None
+                          now=s0 + sec(47)) is None
     assert L.claim_source(store, "feed-c", "feed", "d", every=10, ttl=30,
                           now=s0 + sec(50)) is not None
 

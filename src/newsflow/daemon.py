@@ -29,7 +29,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -395,6 +395,19 @@ class Daemon:
                                 port=port, log_config=None, lifespan="off", access_log=False)
         self._metrics_server = _Server(config)
         self._metrics_task = asyncio.ensure_future(self._metrics_server.serve())
+
+
+@contextlib.asynccontextmanager
+async def embedded(app: App) -> AsyncIterator[Daemon]:
+    """Run a daemon inside an already running event loop, e.g. a web server's lifespan
+    (``newsflow serve --with-daemon``).  The host process owns SIGTERM and SIGINT and
+    leaves this context on shutdown, which stops the daemon gracefully."""
+    daemon = Daemon(app)
+    await daemon.start()
+    try:
+        yield daemon
+    finally:
+        await daemon.stop()
 
 
 def _redacted_db(s: Settings) -> str:

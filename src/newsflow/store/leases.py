@@ -202,8 +202,7 @@ def finish_source(store: Store, lease: Lease, *, every: float) -> None:
     The poll recorded its health and set ``next_due_at`` itself (now + interval, or a
     failure backoff).  After a success the next slot is the one after the claimed slot,
     even if the poll overran into it (it is then due at once).  After a failure the
-    backoff is kept, rounded UP to a slot start so timers still find it and a
-    Retry-After is never cut short.
+    backoff is kept, rounded up to a slot start so timers still find it.
     """
     name = lease.key.removeprefix("source:")
     planned = slot_after(name, every, lease.acquired_at
@@ -213,9 +212,11 @@ def finish_source(store: Store, lease: Lease, *, every: float) -> None:
                            .where(sources.c.name == name)).first()
         due = planned
         if row is not None and row.consecutive_failures and row.next_due_at is not None:
-            start = slot_start(name, every, row.next_due_at)
-            ceil = start if start == row.next_due_at else start + dt.timedelta(seconds=every)
-            due = max(planned, ceil)
+            # Round up: a backoff or Retry-After is a promise not to come back sooner.
+            back = row.next_due_at
+            on_grid = slot_start(name, every, back)
+            due = max(planned, on_grid if on_grid == back else on_grid + dt.timedelta(
+                seconds=every))
         conn.execute(sources.update().where(sources.c.name == name).values(next_due_at=due))
         conn.execute(leases.delete().where(leases.c.key == lease.key,
                                            leases.c.owner == lease.owner))
