@@ -252,4 +252,9 @@ def process_paper(app: App, paper_id: int, stages: list[tuple[str, StageFn]] | N
 
 # Stage modules register themselves on import (one line each; STAGE_ORDER sets the order).
 import newsflow.draft.stage  # noqa: E402,F401
+from newsflow.classify import classify_stage  # noqa: E402
+from newsflow.enrich import enrich_stage  # noqa: E402
+
+register_stage("enrich", enrich_stage)
+register_stage("classify", classify_stage)
 import newsflow.extract.stage  # noqa: E402,F401

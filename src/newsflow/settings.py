@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("enrich.max_attempts_before_slow", 5,
             "Failed enrichment attempts before retries slow to the longest interval.", int,
             minimum=1),
+    Setting("enrich.enabled", True,
+            "Look papers up in PubMed, Europe PMC, Crossref and landing pages when they lack "
+            "an abstract or key metadata.", bool),
+    Setting("enrich.retry_base", 900,
+            "First wait, in seconds, before retrying a paper that could not be enriched; "
+            "doubles each attempt.", int, minimum=1),
     Setting("enrich.retry_max", 86400, "Longest wait, in seconds, between enrichment retries.",
             int, minimum=60),
     Setting("web.host", "127.0.0.1", "Address the web UI listens on."),
