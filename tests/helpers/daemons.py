@@ -74,7 +74,9 @@ def write_config(tmp: Path, db_url: str, feeds: Iterable[tuple[str, str]], *,
     cfg.write_text(f'database_url = "{db_url}"\ndata_dir = "{tmp}"\n'
                    f'sources_file = "sources.toml"\nlog_format = "json"\n\n'
                    f"[http]\n{_table(h)}\n[daemon]\n{_table(d)}\n"
-                   f'[publish]\noutput_dir = "{site}"\n')
+                   f'[publish]\noutput_dir = "{site}"\n\n'
+                   # The generated DOIs are not real: never look them up online.
+                   "[enrich]\nenabled = false\n")
     return cfg
 
 
