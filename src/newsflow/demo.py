@@ -152,8 +152,7 @@ def run_demo(directory: Path = DEFAULT_DIR) -> DemoResult:
             published = publish_demo_step(app, directory)
         finally:
             app.close()
-    if not steps:
-        steps = [f"Browse the papers: newsflow --config {cfg} papers list",
-                 f"Source health:     newsflow --config {cfg} sources"]
+    steps += [f"Browse the papers: newsflow --config {cfg} papers list",
+              f"Source health:     newsflow --config {cfg} sources"]
     steps += published
     return DemoResult(config_path=cfg, report=report, next_steps=steps)

@@ -1,9 +1,7 @@
 """The orchestrator: ingest the due sources, then walk changed papers through the stages.
 
-``STAGES`` is the one ordered list of later stages, ``(name, fn)`` with
-``fn(app, paper_id)``.  Each stage module registers itself with ``register_stage``
-when imported (the imports are at the bottom of this file, one line each); its place
-comes from STAGE_ORDER, never from import order, and tests pin that order.
+``STAGES`` (at the bottom) is the one ordered list of later stages, ``(name, fn)``
+with ``fn(app, paper_id)``, in STAGE_ORDER order.
 """
 
 from __future__ import annotations
@@ -33,17 +31,6 @@ log = logging.getLogger(__name__)
 StageFn = Callable[[App, int], Any]
 STAGE_ORDER = ("enrich", "classify", "extract", "draft")
 Progress = Callable[[SourceResult, int, int], None]
-
-
-STAGES: list[tuple[str, StageFn]] = []
-
-
-def register_stage(name: str, fn: StageFn) -> None:
-    """Plug a later stage in (again): it replaces any stage of that name."""
-    if name not in STAGE_ORDER:
-        raise ValueError(f"unknown stage {name!r}; add it to STAGE_ORDER first")
-    STAGES[:] = [s for s in STAGES if s[0] != name] + [(name, fn)]
-    STAGES.sort(key=lambda s: STAGE_ORDER.index(s[0]))
 
 
 @dataclass
@@ -250,11 +237,31 @@ def process_paper(app: App, paper_id: int, stages: list[tuple[str, StageFn]] | N
     return True
 
 
-# Stage modules register themselves on import (one line each; STAGE_ORDER sets the order).
-import newsflow.draft.stage  # noqa: E402,F401
-from newsflow.classify import classify_stage  # noqa: E402
-from newsflow.enrich import enrich_stage  # noqa: E402
+# The later stages, in STAGE_ORDER.  Wrappers import lazily so loading the pipeline (and
+# `newsflow --help`) does not load every stage's data files.
+def _enrich(app: App, paper_id: int) -> None:
+    from newsflow.enrich import enrich_stage
+    enrich_stage(app, paper_id)
 
-register_stage("enrich", enrich_stage)
-register_stage("classify", classify_stage)
-import newsflow.extract.stage  # noqa: E402,F401
+
+def _classify(app: App, paper_id: int) -> None:
+    from newsflow.classify import classify_stage
+    classify_stage(app, paper_id)
+
+
+def _extract(app: App, paper_id: int) -> None:
+    from newsflow.extract.stage import run
+    run(app, paper_id)
+
+
+def _draft(app: App, paper_id: int) -> None:
+    from newsflow.draft.stage import run
+    run(app, paper_id)
+
+
+STAGES: list[tuple[str, StageFn]] = [
+    ("enrich", _enrich),
+    ("classify", _classify),
+    ("extract", _extract),
+    ("draft", _draft),
+]

@@ -95,6 +95,9 @@ cli.add_command(users_group)
 from newsflow.cli.queue import queue_group  # noqa: E402
 
 cli.add_command(queue_group)
+from newsflow.cli.serve import serve  # noqa: E402
+
+cli.add_command(serve)
 from newsflow.cli import relevance as _relevance  # noqa: E402
 
 _relevance.register(cli)  # after any "papers" group, so promote/demote join it

@@ -158,6 +158,7 @@ drafts = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Index("ix_drafts_state_created", "state", "created_at", "id"),
     sa.Index("ix_drafts_state_priority", "state", "priority", "id"),
+    sa.Index("ix_drafts_priority_id", "priority", "id"),  # queue sorted by priority
 )
 
 draft_versions = sa.Table(

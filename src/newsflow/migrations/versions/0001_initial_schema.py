@@ -234,6 +234,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_drafts_state'), ['state'], unique=False)
         batch_op.create_index('ix_drafts_state_created', ['state', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_drafts_state_priority', ['state', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_drafts_priority_id', ['priority', 'id'], unique=False)
 
     op.create_table('facts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -347,6 +348,7 @@ def downgrade() -> None:
     op.drop_table('paper_sources')
     op.drop_table('facts')
     with op.batch_alter_table('drafts', schema=None) as batch_op:
+        batch_op.drop_index('ix_drafts_priority_id')
         batch_op.drop_index('ix_drafts_state_priority')
         batch_op.drop_index('ix_drafts_state_created')
         batch_op.drop_index(batch_op.f('ix_drafts_state'))
