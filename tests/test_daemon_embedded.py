@@ -61,3 +61,44 @@ def test_slot_trigger_fires_once_per_slot_without_drift() -> None:
         fire = trig.get_next_fire_time(fire, fire)
     assert [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)] \
         == [60.0] * 49
+
+
+def test_with_daemon_runs_the_daemon_in_the_asgi_lifespan(tmp_path: Path) -> None:
+    from newsflow.daemon import with_daemon
+
+    calls: list[str] = []
+
+    async def web(scope, receive, send):  # type: ignore[no-untyped-def]
+        calls.append(scope["type"])
+
+    with CorpusServer() as server:
+        feeds = serve_feeds(server, 2)
+        cfg = write_config(tmp_path, sqlite_url(tmp_path), feeds, every="1h")
+        app = App(load_settings(cfg))
+        app.open_store_for_init().migrate()
+        asgi = with_daemon(web, app)
+
+        async def main() -> list[str]:
+            inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+            sent: list[str] = []
+
+            async def send(msg: dict[str, str]) -> None:
+                sent.append(msg["type"])
+
+            task = asyncio.create_task(asgi({"type": "lifespan"}, inbox.get, send))
+            await inbox.put({"type": "lifespan.startup"})
+            await asgi({"type": "http"}, inbox.get, send)
+            for _ in range(300):
+                if all(server.hits(f"/feeds/{k}.xml") for k in range(2)):
+                    break
+                await asyncio.sleep(0.1)
+            await inbox.put({"type": "lifespan.shutdown"})
+            await task
+            return sent
+
+        sent = asyncio.run(main())
+        assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+        assert calls == ["http"]
+        assert all(server.hits(f"/feeds/{k}.xml") == 1 for k in range(2))
+        assert L.list_leases(app.store) == []
+        app.close()

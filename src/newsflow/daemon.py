@@ -410,6 +410,30 @@ async def embedded(app: App) -> AsyncIterator[Daemon]:
         await daemon.stop()
 
 
+def with_daemon(asgi_app: Any, app: App) -> Any:
+    """Wrap an ASGI app so its server's lifespan also runs a daemon
+    (``newsflow serve --with-daemon``): started at start-up, stopped gracefully at
+    shutdown.  Other scopes go straight to ``asgi_app``."""
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await asgi_app(scope, receive, send)
+            return
+        daemon: Daemon | None = None
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                daemon = Daemon(app)
+                await daemon.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                if daemon is not None:
+                    await daemon.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return wrapped
+
+
 def _redacted_db(s: Settings) -> str:
     return str(s.public()["database_url"])
 
