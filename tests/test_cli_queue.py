@@ -5,7 +5,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from helpers.review_data import PASSING, seed_draft
+from helpers.review_data import (
+    PASSING,
+    cheap_argon2,  # noqa: F401
+    seed_draft,
+)
 from newsflow import accounts
 from newsflow.cli import cli
 from newsflow.store import Store

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from helpers.review_data import PASSING, YAN_BODY, add_paper, seed_draft
+from helpers.review_data import (
+    PASSING,
+    YAN_BODY,
+    add_paper,
+    cheap_argon2,  # noqa: F401
+    seed_draft,
+)
 from newsflow import accounts, review
 from newsflow.errors import AuthError, BlockedError, ReviewError, StaleVersionError, TransitionError
 from newsflow.models import User
@@ -235,3 +242,22 @@ def test_paper_view_returns_facts_in_span_order(store: Store) -> None:
     for f in pv.facts:
         assert abstract[f.span_start:f.span_end] == f.value
     assert add_paper(store, title="no draft") > s.paper_id
+
+
+def test_edit_reruns_the_drafting_checks(store: Store, tmp_path: Path) -> None:
+    from helpers.webapp import make_app
+    app = make_app(store, tmp_path / "data")
+    d = seed_draft(store).draft_id
+    check = review.draft_checker(app)
+    invented = YAN_BODY.replace("3 of 6 had a 90% drop", "42% had a 90% drop")
+    rec = review.edit(store, d, version=1, actor=EDITOR, title="Eczema pill study",
+                      body_markdown=invented, checker=check)
+    numbers = next(c for c in rec.checks if c.name == "number_provenance")
+    assert not numbers.passed and numbers.blocking and "42%" in numbers.detail
+    assert {c.name for c in rec.checks} >= {"hype_words", "readability", "editor_slots"}
+    assert rec.readability and any(p.get("token") == "15" for p in rec.provenance)
+    with pytest.raises(BlockedError, match="number_provenance"):
+        review.transition(store, d, "approve", version=rec.version, actor=EDITOR)
+    rec = review.edit(store, d, version=rec.version, actor=EDITOR, title="Eczema pill study",
+                      body_markdown=YAN_BODY, checker=check)
+    assert next(c for c in rec.checks if c.name == "number_provenance").passed

@@ -18,10 +18,16 @@ from newsflow.store import users as db
 
 ROLES = ("admin", "editor", "viewer")
 MIN_PASSWORD = 8
-_hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing of "no such user"
-# and "wrong password" alike.
-_DUMMY_HASH = _hasher.hash("newsflow-timing-equaliser")
+_hasher = PasswordHasher()  # argon2id with RFC 9106's low-memory profile
+_dummy: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist keeps the timing of "no such
+    user" and "wrong password" alike."""
+    if "h" not in _dummy:
+        _dummy["h"] = _hasher.hash("newsflow-timing-equaliser")
+    return _dummy["h"]
 
 
 def _check_username(username: str) -> str:
@@ -69,7 +75,7 @@ def require_user(store: Store, username: str) -> User:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -15,9 +15,9 @@ overrides with a reason.  Every change is written to the audit log.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsflow.clock import utcnow
 from newsflow.errors import BlockedError, ReviewError, StaleVersionError, TransitionError
@@ -25,6 +25,9 @@ from newsflow.models import Check, DraftRecord, User
 from newsflow.publish.webhooks import enqueue_event
 from newsflow.store import Store
 from newsflow.store import review as db
+
+if TYPE_CHECKING:
+    from newsflow.app import App
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "start_review": {"new": "in_review"},
@@ -127,12 +130,14 @@ def transition(store: Store, draft_id: int, action: str, *, version: int | None,
     return rec
 
 
-def recompute_checks(draft: DraftRecord, title: str, body: str) -> list[Check]:
-    """Checks for an edited draft.
+# (checks, readability or None to keep, provenance or None to keep)
+CheckResult = tuple[list[Check], dict[str, float] | None, list[dict[str, Any]] | None]
+Checker = Callable[[DraftRecord, str, str], CheckResult]
 
-    The editor-slot check is recomputed from the new body; the other checks are kept as the
-    drafting stage computed them until its check function can re-run them here.
-    """
+
+def recompute_checks(draft: DraftRecord, title: str, body: str) -> CheckResult:
+    """Checks for an edited draft when the drafting stage cannot re-run them (no App):
+    the editor-slot check is recomputed from the new body, the others are kept."""
     slots = EDITOR_SLOT.findall(body)
     kept = [c for c in draft.checks if c.name != "editor_slots"]
     had_slot_check = any(c.name == "editor_slots" for c in draft.checks)
@@ -140,11 +145,36 @@ def recompute_checks(draft: DraftRecord, title: str, body: str) -> list[Check]:
         kept.append(Check(name="editor_slots", passed=not slots, blocking=True,
                           detail=("open: " + ", ".join(slots)) if slots else
                           "every editor slot is filled"))
-    return kept
+    return kept, None, None
+
+
+def draft_checker(app: App) -> Checker:
+    """Re-run the drafting stage's checks on an editor's text, against the paper's facts."""
+    from newsflow.draft.checks import run_checks
+    from newsflow.draft.context import build_context
+    from newsflow.draft.numbers import Derivations
+    from newsflow.draft.render import source_texts
+    from newsflow.draft.stage import drafter_for
+    from newsflow.store.drafts import load_paper
+
+    def check(draft: DraftRecord, title: str, body: str) -> CheckResult:
+        paper = load_paper(app.store, draft.paper_id)
+        if paper is None:
+            return recompute_checks(draft, title, body)
+        drafter = drafter_for(app)
+        log = Derivations()
+        ctx = build_context(paper, paper.facts, drafter.resources, log)
+        checks, readability, provenance = run_checks(
+            title, body, ctx, drafter.resources, source_texts(paper, paper.facts), log)
+        # A retraction stays blocking whatever the text says.
+        checks += [c for c in draft.checks if c.name == "retraction"]
+        return checks, readability, provenance + [{"derivation": d} for d in log.items]
+
+    return check
 
 
 def edit(store: Store, draft_id: int, *, version: int | None, actor: User, title: str,
-         body_markdown: str) -> DraftRecord:
+         body_markdown: str, checker: Checker | None = None) -> DraftRecord:
     """Save an editor's Markdown as a new version (kind "edit") and recompute the checks."""
     _require_editor(actor)
     draft = load(store, draft_id)
@@ -160,9 +190,15 @@ def edit(store: Store, draft_id: int, *, version: int | None, actor: User, title
               if old != new]
     if not fields:
         return draft
-    checks = recompute_checks(draft, title, body)
-    values = {"title": title, "body_markdown": body, "checks": [c.to_json() for c in checks],
-              "blocking_failures": db.blocking_failures(checks), "human_edited": True}
+    checks, readability, provenance = (checker or recompute_checks)(draft, title, body)
+    values: dict[str, Any] = {"title": title, "body_markdown": body,
+                              "checks": [c.to_json() for c in checks],
+                              "blocking_failures": db.blocking_failures(checks),
+                              "human_edited": True}
+    if readability is not None:
+        values["readability"] = readability
+    if provenance is not None:
+        values["provenance"] = provenance
     return db.apply_change(store, draft_id, draft.version, actor.username,
                            db.Change(action="edited", values=values,
                                      detail={"fields": fields}, new_version_kind="edit"))

@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from newsflow.clock import utcnow
 from newsflow.models import AbstractSection, Check, DraftContent, abstract_text
 from newsflow.store import Store
 from newsflow.store.review import create_draft
-from newsflow.store.schema import facts, paper_sources, papers, sources
+from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
 
 YAN_SECTIONS = [
     AbstractSection("Background", "Atopic dermatitis (AD) of the face and neck often persists "
@@ -172,3 +173,89 @@ PASSING = [Check("number_provenance", True, True, "every number maps to the abst
 def count_rows(store: Store, table: sa.Table) -> int:
     with store.read() as c:
         return int(c.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, but with test-sized cost: the shared CI box is busy."""
+    from argon2 import PasswordHasher
+
+    from newsflow import accounts
+    monkeypatch.setattr(accounts, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_dummy", {})
+
+
+def ingest_feed_for_review(app: Any, url: str, source: str) -> list[int]:
+    """Ingest a feed over HTTP through the real ingest path, then queue a draft for each
+    paper it stored, built from the paper's own (untrusted) title and abstract text.
+    Returns the draft ids."""
+    import asyncio
+    import threading
+
+    from newsflow.models import SourceConfig
+    from newsflow.pipeline import run_sources_async
+    from newsflow.store import sources as store_sources
+
+    cfg = SourceConfig(name=source, kind="feed", url=url)
+    store_sources.sync_sources(app.store, [cfg])
+    # Its own thread: Playwright's sync API already runs an event loop in this one.
+    worker = threading.Thread(target=lambda: asyncio.run(run_sources_async(app, [cfg])))
+    worker.start()
+    worker.join(60)
+    with app.store.read() as c:
+        rows = c.execute(sa.select(papers.c.id, papers.c.title, papers.c.abstract_sections)
+                         .join(paper_sources, paper_sources.c.paper_id == papers.c.id)
+                         .where(paper_sources.c.source == source)
+                         .order_by(papers.c.id)).all()
+    out = []
+    for pid, title, sections in rows:
+        text = abstract_text([AbstractSection(x.get("label"), x.get("text", ""))
+                              for x in sections or []])
+        draft = DraftContent(title=title or f"Untitled entry from {source}",
+                             body_markdown=f"{title}\n\n{text}\n",
+                             template_name="feed_item", template_version="1",
+                             checks=[Check("hype_words", True, True, "none found")])
+        out.append(create_draft(app.store, pid, draft, state="in_review"))
+    return out
+
+
+def seed_generated(store: Store, app: Any, *, state: str = "in_review",
+                   doi: str = "10.1080/09546634.2023.2242540", pmid: str = "37558231",
+                   created_at: dt.datetime | None = None) -> Seeded:
+    """The six-patient case series drafted by the real drafting stage from stored facts."""
+    import json
+    from pathlib import Path
+
+    from newsflow.draft.stage import draft_stage
+    from newsflow.review import transition
+
+    rec = json.loads((Path(__file__).resolve().parent.parent / "data"
+                      / "yan2023_case_series.json").read_text())
+    p = rec["paper"]
+    now = utcnow()
+    with store.write() as c:
+        pid = c.execute(papers.insert().values(
+            doi=doi, pmid=pmid, title=p["title"], abstract_sections=p["abstract_sections"],
+            authors=p["authors"], journal=p["journal"], volume=p.get("volume"),
+            issue=p.get("issue"), pub_date=p.get("pub_date"),
+            publication_types=p["publication_types"], mesh_terms=[], keywords=[], grants=[],
+            updates=[], field_sources={}, relevance=p["relevance"], relevant=True,
+            design="case_series", evidence_level="4", created_at=now,
+            updated_at=now)).inserted_primary_key[0]
+        for name, f in rec["facts"].items():
+            c.execute(facts.insert().values(
+                paper_id=pid, name=name, value=f["value"], normalized=f["normalized"],
+                confidence=f["confidence"], span_start=f["span"][0], span_end=f["span"][1],
+                sentence=f["sentence"]))
+    result = draft_stage(app, int(pid))
+    draft_id = int(result["draft_id"])
+    if created_at:
+        with store.write() as c:
+            c.execute(drafts.update().where(drafts.c.id == draft_id)
+                      .values(created_at=created_at))
+    if state == "in_review":
+        from newsflow.models import User
+        transition(store, draft_id, "start_review", version=1,
+                   actor=User(id=0, username="newsflow", role="editor"))
+    return Seeded(int(pid), draft_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,7 @@ def create_draft(store: Store, paper_id: int, content: DraftContent, *, state: s
             draft_id=draft_id, actor="newsflow", action="created",
             detail={"state": state, "template": content.template_name}, created_at=now,
             version=1))
+    forget_counts(store)
     return int(draft_id)
 
 
@@ -203,6 +205,8 @@ def apply_change(store: Store, draft_id: int, expected_version: int | None, acto
             draft_id=draft_id, actor=actor, action=change.action, detail=change.detail,
             created_at=now, version=base + 1))
         rec = _get(c, draft_id)
+    if "state" in change.values:
+        forget_counts(store)
     assert rec is not None
     return rec
 
@@ -323,6 +327,18 @@ class PaperView:
     url: str | None
     is_preprint: bool
     facts: list[SourceFact]
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+
+    def record(self) -> list[tuple[str, str]]:
+        """The bibliographic fields a number in a draft may also come from."""
+        fields = [("title", self.title), ("journal", self.journal or ""),
+                  ("publication date", self.pub_date or ""), ("volume", self.volume or ""),
+                  ("issue", self.issue or ""), ("pages", self.pages or ""),
+                  ("DOI", self.doi or ""), ("PMID", self.pmid or "")]
+        fields += [("author", str(a.get("name", ""))) for a in self.authors]
+        return [(k, v) for k, v in fields if v]
 
 
 def paper_view(store: Store, paper_id: int) -> PaperView | None:
@@ -340,7 +356,7 @@ def paper_view(store: Store, paper_id: int) -> PaperView | None:
                      publication_types=list(p.publication_types or []), design=p.design,
                      evidence_level=p.evidence_level, relevance=p.relevance,
                      retracted=bool(p.retracted), url=p.url, is_preprint=bool(p.is_preprint),
-                     facts=fact_list)
+                     facts=fact_list, volume=p.volume, issue=p.issue, pages=p.pages)
 
 
 # --- the queue ------------------------------------------------------------------------------
@@ -384,11 +400,27 @@ class QueueItem:
                 "created_at": self.created_at.isoformat()}
 
 
-def queue_counts(store: Store) -> dict[str, int]:
+# Counting every state reads the whole state index (O(drafts)); the queue page shows the
+# counts on every load, so they are kept for a few seconds per database and dropped at once
+# when this process changes a draft.  Changes by other processes show within COUNTS_TTL.
+COUNTS_TTL = 5.0
+_counts_cache: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+def forget_counts(store: Store) -> None:
+    _counts_cache.pop(store.url, None)
+
+
+def queue_counts(store: Store, *, max_age: float = COUNTS_TTL) -> dict[str, int]:
+    hit = _counts_cache.get(store.url)
+    if hit and time.monotonic() - hit[0] < max_age:
+        return dict(hit[1])
     with store.read() as c:
         rows = c.execute(sa.select(drafts.c.state, sa.func.count()).group_by(drafts.c.state))
         got = {r[0]: int(r[1]) for r in rows}
-    return {s: got.get(s, 0) for s in STATES}
+    counts = {s: got.get(s, 0) for s in STATES}
+    _counts_cache[store.url] = (time.monotonic(), counts)
+    return dict(counts)
 
 
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
@@ -404,8 +436,9 @@ def _where(f: QueueFilter) -> list[Any]:
     elif f.state != "all":
         raise ReviewError(f"unknown state {f.state!r} (allowed: open, all, {', '.join(STATES)})")
     if f.source:
-        conds.append(sa.exists().where(paper_sources.c.paper_id == drafts.c.paper_id,
-                                       paper_sources.c.source == f.source))
+        # IN (subquery), not a correlated EXISTS: SQLite builds the source's paper set once.
+        conds.append(drafts.c.paper_id.in_(sa.select(paper_sources.c.paper_id)
+                                           .where(paper_sources.c.source == f.source)))
     if f.design:
         conds.append(papers.c.design == f.design)
     if f.relevance == "relevant":
@@ -461,8 +494,13 @@ def queue_page(store: Store, f: QueueFilter, *, after: str | None = None,
     conds = _where(f)
     if after:
         k0, k1 = _parse_cursor(after, f.sort)
-        row, val = sa.tuple_(*keys), sa.tuple_(sa.literal(k0), sa.literal(k1))
-        conds.append(row < val if desc else row > val)
+        first, tie = keys
+        # Spelled out rather than as a row-value comparison so SQLite can seek the index
+        # on the first key instead of scanning from the top (deep pages stay fast).
+        if desc:
+            conds += [first <= k0, sa.or_(first < k0, tie < k1)]
+        else:
+            conds += [first >= k0, sa.or_(first > k0, tie > k1)]
     order = [k.desc() if desc else k.asc() for k in keys]
     stmt = (sa.select(drafts.c.id, drafts.c.state, drafts.c.version, drafts.c.title,
                       papers.c.doi, papers.c.pmid, papers.c.design, papers.c.relevant,
@@ -489,32 +527,10 @@ def filter_options(store: Store) -> dict[str, list[str]]:
     return {"sources": srcs, "designs": designs}
 
 
-@dataclass
-class SourceHealth:
-    name: str
-    kind: str
-    last_status: str | None
-    last_http_status: int | None
-    last_attempt_at: dt.datetime | None
-    last_success_at: dt.datetime | None
-    last_new_item_at: dt.datetime | None
-    consecutive_failures: int
-    last_error: str | None
-    feed_problems: str | None
-    next_due_at: dt.datetime | None
-    last_entries: int | None
-
-
-def source_health(store: Store) -> list[SourceHealth]:
-    with store.read() as c:
-        rows = c.execute(sources.select().order_by(sources.c.consecutive_failures.desc(),
-                                                   sources.c.name))
-        return [SourceHealth(name=r.name, kind=r.kind, last_status=r.last_status,
-                             last_http_status=r.last_http_status,
-                             last_attempt_at=r.last_attempt_at,
-                             last_success_at=r.last_success_at,
-                             last_new_item_at=r.last_new_item_at,
-                             consecutive_failures=r.consecutive_failures,
-                             last_error=r.last_error, feed_problems=r.feed_problems,
-                             next_due_at=r.next_due_at, last_entries=r.last_entries)
-                for r in rows]
+def ping(store: Store) -> bool:
+    try:
+        with store.read() as c:
+            c.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False

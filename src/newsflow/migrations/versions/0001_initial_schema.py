@@ -130,6 +130,7 @@ def upgrade() -> None:
     sa.Column('enrich_error', sa.Text(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=True),
     sa.Column('processed_hash', sa.String(length=64), nullable=True),
+    sa.Column('retraction_banner', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_papers')),
@@ -233,6 +234,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_drafts_state'), ['state'], unique=False)
         batch_op.create_index('ix_drafts_state_created', ['state', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_drafts_state_priority', ['state', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_drafts_priority_id', ['priority', 'id'], unique=False)
 
     op.create_table('facts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -346,6 +348,7 @@ def downgrade() -> None:
     op.drop_table('paper_sources')
     op.drop_table('facts')
     with op.batch_alter_table('drafts', schema=None) as batch_op:
+        batch_op.drop_index('ix_drafts_priority_id')
         batch_op.drop_index('ix_drafts_state_priority')
         batch_op.drop_index('ix_drafts_state_created')
         batch_op.drop_index(batch_op.f('ix_drafts_state'))
