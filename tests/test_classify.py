@@ -185,3 +185,29 @@ def test_bad_lexicon_names_file_and_key(tmp_path: Path) -> None:
     bad.write_text('[scoring]\nthreshhold = 0.4\n')
     with pytest.raises(ConfigError, match="scoring.threshhold"):
         RelevanceRules.from_files(BUILTIN_CONFIG_DIR / "mesh_skin.toml", bad)
+
+
+def _cochrane(corpus: Path, line: int) -> Paper:
+    text = (corpus / "plain-language/cochrane_devaraj2021_test.source").read_text()
+    return _paper(title="", abstract_sections=[AbstractSection(None, text.splitlines()[line - 1])])
+
+
+def test_untitled_abstracts_decide_on_their_own(rules: RelevanceRules, corpus: Path) -> None:
+    ulcers = classify_paper(_cochrane(corpus, 147), rules)  # pressure ulcer review
+    assert ulcers.relevant
+    assert ulcers.reasons[0] == "term: 'pressure ulcers' in abstract (4×)"
+    asthma = classify_paper(_cochrane(corpus, 1), rules)  # asthma education review
+    assert not asthma.relevant and asthma.score == 0.0
+
+
+def test_a_titled_paper_needs_more_than_its_abstract(rules: RelevanceRules) -> None:
+    text = ("Rash, pruritus and dry skin were the commonest adverse events; eczema and acne "
+            "were rarer. Psoriasis flares and skin infections occurred in two patients each.")
+    paper = _paper(title="Semaglutide for obesity: a randomised trial",
+                   abstract_sections=[AbstractSection(None, text)], mesh_terms=["Skin"])
+    rel = classify_paper(paper, rules)
+    assert not rel.relevant and rel.score == 0.45
+    assert "term: 'rash' in abstract" in rel.reasons
+    with_keyword = classify_paper(_paper(title=paper.title, abstract_sections=paper.abstract_sections,
+                                         keywords=["psoriasis"]), rules)
+    assert with_keyword.relevant and "keyword: 'psoriasis'" in with_keyword.reasons

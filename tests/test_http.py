@@ -230,11 +230,11 @@ def test_too_many_redirects(server: CorpusServer) -> None:
 
 
 def test_read_timeout_on_slow_server(server: CorpusServer) -> None:
-    url = server.add("/slow", b"late", delay=3.0)
+    url = server.add("/slow", b"late", delay=10.0)
     t0 = time.monotonic()
     r = get(url, make_fetcher(timeout=0.3, retries=0))
     assert r.status == "failed" and r.error == "read timed out after 0.3s"
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 5.0  # generous: the shared test box is often busy
 
 
 def test_total_deadline_stops_a_slow_drip(server: CorpusServer) -> None:
@@ -250,7 +250,7 @@ def test_total_deadline_stops_a_slow_drip(server: CorpusServer) -> None:
     r = get(url, make_fetcher(timeout=1.0, total_timeout=1.0, retries=0))
     took = time.monotonic() - t0
     assert r.status == "failed" and r.error == "timed out after 1s"
-    assert 0.9 < took < 3.0
+    assert 0.9 < took < 5.0  # the drip alone would take 10 s
 
 
 def test_connection_refused_is_retried_then_reported() -> None:
@@ -316,7 +316,7 @@ def test_overlong_retry_after_is_reported_not_waited(server: CorpusServer) -> No
                      conditional=False)
     t0 = time.monotonic()
     r = get(url, make_fetcher(backoff_max=30))
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 10.0  # not the hour asked for, nor a backoff
     assert r.status == "failed" and r.http_status == 429 and r.retry_after_s == 3600
     assert r.error == "HTTP 429; server asked to retry after 3600s"
     assert server.hits("/later") == 1

@@ -219,6 +219,7 @@ def test_demo_step_publishes_only_a_clean_draft(store: Store, tmp_path: Path) ->
     from newsflow.publish.demo import demo_step
 
     app = make_app(store, tmp_path / "ignored")
+    assert "made no drafts" in demo_step(app, tmp_path)[0]
     blocked = add_draft(store, add_paper(store, doi="10.1/blocked", pmid="1"), state="new",
                         approved_by=None)
     set_draft(store, blocked, blocking_failures=1)

@@ -12,7 +12,6 @@ from newsflow.errors import StoreError
 from newsflow.models import Relevance
 from newsflow.store import Store
 from newsflow.store.enrichment import (
-    find_paper_id,
     get_relevance,
     save_relevance,
     set_relevance_override,
@@ -59,19 +58,6 @@ def test_missing_paper_is_a_clear_error(store: Store) -> None:
         save_relevance(store, 99, Relevance(True, 1.0, []))
     with pytest.raises(StoreError, match="paper 99 does not exist"):
         set_relevance_override(store, 99, True)
-
-
-def test_find_paper_by_id_doi_and_pmid(store: Store) -> None:
-    a = add_paper(store, doi="10.1080/09546634.2023.2242540", pmid="37555000")
-    b = add_paper(store, pmid=str(a + 1000))
-    assert find_paper_id(store, str(a)) == a
-    assert find_paper_id(store, "10.1080/09546634.2023.2242540") == a
-    assert find_paper_id(store, "https://doi.org/10.1080/09546634.2023.2242540") == a
-    assert find_paper_id(store, "doi:10.1080/09546634.2023.2242540") == a
-    assert find_paper_id(store, "37555000") == a
-    assert find_paper_id(store, f"PMID:{a + 1000}") == b
-    assert find_paper_id(store, "10.9999/nothing") is None
-    assert find_paper_id(store, "424242") is None
 
 
 def test_cli_promote_and_demote(store: Store, db_url: str, tmp_path: Path) -> None:

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from newsflow.app import App
 from newsflow.errors import ConfigError
 from newsflow.models import Paper, Relevance
 from newsflow.settings import BUILTIN_CONFIG_DIR, Settings, _read_toml
+from newsflow.store import enrichment as store_enrichment
+from newsflow.store import papers as store_papers
 from newsflow.terms import TermIndex
 
 MESH_FILE = "mesh_skin.toml"
@@ -62,6 +65,7 @@ class Scoring:
     keyword: dict[str, float]
     abstract: dict[str, float]
     abstract_cap: float
+    abstract_cap_untitled: float
     negative: float
 
 
@@ -165,8 +169,8 @@ def _scoring(raw: dict[str, Any], where: str) -> Scoring:
         "mesh_disease_more": 0.1, "mesh_related": 0.1,
         "title": {"strong": 0.6, "medium": 0.45, "weak": 0.1},
         "keyword": {"strong": 0.3, "medium": 0.2, "weak": 0.05},
-        "abstract": {"strong": 0.15, "medium": 0.08, "weak": 0.04},
-        "abstract_cap": 0.4, "negative": 0.5,
+        "abstract": {"strong": 0.12, "medium": 0.08, "weak": 0.02},
+        "abstract_cap": 0.45, "abstract_cap_untitled": 0.8, "negative": 0.5,
     }
     unknown = set(raw) - set(defaults)
     if unknown:
@@ -253,19 +257,23 @@ def classify_paper(paper: Paper, rules: RelevanceRules) -> Relevance:
         term, best = min(kw_hits.items(), key=lambda kv: _STRENGTHS.index(kv[1]))
         pos.add(s.keyword[best], f"keyword: '{term}'")
 
-    abstract_hits = {t: st for t, st in _distinct_terms(masked_abstract, rules).items()
-                     if t not in title_hits}
+    abstract_hits = _term_counts(masked_abstract, rules, exclude=title_hits.keys())
     if abstract_hits:
-        ordered = sorted(abstract_hits.items(), key=lambda kv: _STRENGTHS.index(kv[1]))
-        total = min(s.abstract_cap, sum(s.abstract[st] for _, st in ordered))
-        pos.score += total
-        for term, _ in ordered[:_MAX_ABSTRACT_REASONS]:
-            pos.reasons.append(f"term: '{term}' in abstract")
-        if len(ordered) > _MAX_ABSTRACT_REASONS:
-            pos.reasons.append(f"… and {len(ordered) - _MAX_ABSTRACT_REASONS} more skin terms "
+        counted = sorted(abstract_hits.items(),
+                         key=lambda kv: (_STRENGTHS.index(kv[1][0]), -kv[1][1], kv[0]))
+        cap = s.abstract_cap if paper.title.strip() else s.abstract_cap_untitled
+        pos.score += min(cap, sum(s.abstract[st] * n for _, (st, n) in counted))
+        for term, (_, n) in counted[:_MAX_ABSTRACT_REASONS]:
+            pos.reasons.append(f"term: '{term}' in abstract" + (f" ({n}×)" if n > 1 else ""))
+        if len(counted) > _MAX_ABSTRACT_REASONS:
+            pos.reasons.append(f"… and {len(counted) - _MAX_ABSTRACT_REASONS} more skin terms "
                                "in abstract")
 
     positive = min(1.0, pos.score)
+    if paper.title.strip() and not (journal or disease or title_hits or kw_hits):
+        # Skin words only in the abstract (a side effect, a route, a comparison) do not make
+        # a titled paper about the skin; a supporting MeSH heading does not tip it either.
+        positive = min(positive, s.abstract_cap)
     negatives: list[str] = []
     if positive < s.threshold:
         # A skin word used only as a route, site or graft explains why nothing else counted.
@@ -333,6 +341,41 @@ def _distinct_terms(text: str, rules: RelevanceRules) -> dict[str, Strength]:
         key = m.term.lower()
         if key not in out or _STRENGTHS.index(m.payload) < _STRENGTHS.index(out[key]):
             out[key] = m.payload
+    return out
+
+
+_RULES_CACHE: dict[tuple[Path, float, Path, float], RelevanceRules] = {}
+
+
+def rules_for(settings: Settings) -> RelevanceRules:
+    """The settings' rules, loaded once per process and again only when a file changes."""
+    mesh, lex = settings.config_file(MESH_FILE), settings.config_file(LEXICON_FILE)
+    try:
+        key = (mesh, mesh.stat().st_mtime, lex, lex.stat().st_mtime)
+    except OSError:
+        return RelevanceRules.from_files(mesh, lex)  # raises a ConfigError naming the file
+    if key not in _RULES_CACHE:
+        _RULES_CACHE.clear()
+        _RULES_CACHE[key] = RelevanceRules.from_files(mesh, lex)
+    return _RULES_CACHE[key]
+
+
+def classify_stage(app: App, paper_id: int) -> None:
+    """Pipeline stage: classify the stored paper and store the decision."""
+    paper = store_papers.get_paper(app.store, paper_id)
+    store_enrichment.save_relevance(app.store, paper_id,
+                                    classify_paper(paper, rules_for(app.settings)))
+
+
+def _term_counts(text: str, rules: RelevanceRules,
+                 exclude: Any = ()) -> dict[str, tuple[Strength, int]]:
+    out: dict[str, tuple[Strength, int]] = {}
+    for m in rules.terms.find_all(text):
+        key = m.term.lower()
+        if key in exclude:
+            continue
+        strength, n = out.get(key, (m.payload, 0))
+        out[key] = (strength, n + 1)
     return out
 
 

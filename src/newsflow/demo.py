@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from newsflow.app import App
 from newsflow.pipeline import RunReport, run_sources
+from newsflow.publish.demo import demo_step as publish_demo_step
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo"
 DEFAULT_DIR = Path("data") / "demo"
@@ -147,9 +148,12 @@ def run_demo(directory: Path = DEFAULT_DIR) -> DemoResult:
             app.open_store_for_init().migrate()
             report = run_sources(app, all=True)
             steps = [line for hook in UI_HOOKS for line in hook(app, directory)]
+            # Approve one clean draft and publish it into <dir>/site; says where the files are.
+            published = publish_demo_step(app, directory)
         finally:
             app.close()
     if not steps:
         steps = [f"Browse the papers: newsflow --config {cfg} papers list",
                  f"Source health:     newsflow --config {cfg} sources"]
+    steps += published
     return DemoResult(config_path=cfg, report=report, next_steps=steps)

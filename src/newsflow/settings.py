@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("enrich.max_attempts_before_slow", 5,
             "Failed enrichment attempts before retries slow to the longest interval.", int,
             minimum=1),
+    Setting("enrich.enabled", True,
+            "Look papers up in PubMed, Europe PMC, Crossref and landing pages when they lack "
+            "an abstract or key metadata.", bool),
+    Setting("enrich.retry_base", 900,
+            "First wait, in seconds, before retrying a paper that could not be enriched; "
+            "doubles each attempt.", int, minimum=1),
     Setting("enrich.retry_max", 86400, "Longest wait, in seconds, between enrichment retries.",
             int, minimum=60),
     Setting("web.host", "127.0.0.1", "Address the web UI listens on."),
@@ -103,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
             "interval.", float, minimum=0),
     Setting("daemon.lease_seconds", 300, "How long a work claim lasts before others may take it; "
             "a running daemon renews its claims, so this only bounds how long a crashed "
-            "daemon's work waits.", int, minimum=2),
+            "daemon's work waits.", int, minimum=1),
     Setting("daemon.misfire_grace", 300, "Seconds a late job may still run.", int, minimum=1),
     Setting("daemon.shutdown_timeout", 8.0, "Seconds to finish in-flight work on SIGTERM.", float,
             minimum=0.5),

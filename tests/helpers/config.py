@@ -28,7 +28,9 @@ def write_config(tmp: Path, db_url: str, sources: list[dict[str, Any]],
     values: dict[str, Any] = {"database_url": db_url, "sources_file": str(src),
                               "data_dir": str(tmp / "data"), "http.retries": 0,
                               "http.timeout": 5.0, "http.total_timeout": 20.0,
-                              "http.backoff_base": 0.0}
+                              "http.backoff_base": 0.0,
+                              # Feed links point at real publishers; tests never go online.
+                              "enrich.enabled": False}
     values.update(settings)
     top = [f"{k} = {_toml_value(v)}" for k, v in values.items() if "." not in k]
     sections: dict[str, list[str]] = {}

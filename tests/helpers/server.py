@@ -11,6 +11,7 @@ import email.utils
 import gzip
 import hashlib
 import mimetypes
+import sys
 import threading
 import time
 import zlib
@@ -60,6 +61,14 @@ Handler = Callable[[Request], tuple[int, dict[str, str], Body]]
 LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client dropping a kept-alive connection is normal; anything else is shown.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class CorpusServer:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or corpus_dir()
@@ -83,7 +92,7 @@ class CorpusServer:
 
             do_HEAD = do_GET
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"

@@ -1,14 +1,26 @@
-"""``newsflow papers promote`` / ``demote``: an editor overrules the relevance classifier."""
+"""``newsflow papers promote|demote|enrich``: overrule the relevance classifier, retry
+enrichment now; ``papers show`` gains an "enrichment" section."""
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+from typing import Any
 
 import click
 
+from newsflow import clock
+from newsflow.app import App
 from newsflow.cli.common import NewsflowGroup, echo_json, get_app
+from newsflow.cli.papers import SHOW_HOOKS
+from newsflow.enrich import enrich_one
 from newsflow.errors import NewsflowError
-from newsflow.store.enrichment import find_paper_id, get_relevance, set_relevance_override
+from newsflow.http import Fetcher
+from newsflow.models import Paper
+from newsflow.retraction import sync_marks
+from newsflow.store import papers as store_papers
+from newsflow.store.enrichment import get_enrich_state, get_relevance, set_relevance_override
+from newsflow.store.papers import find_paper_id
 
 
 def _resolve(ctx: click.Context, ref: str) -> int:
@@ -73,6 +85,47 @@ demote = _command("demote", False, """Mark a paper not relevant although the cla
     """)
 
 
+@click.command("enrich")
+@click.argument("ref", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def enrich_cmd(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Look a paper up now in PubMed, Europe PMC, Crossref and its landing page.
+
+    Runs even if its retry is not due yet.  ID is the internal id, a DOI or a PMID.
+
+    Example: newsflow papers enrich 10.1080/09546634.2023.2242540
+    """
+    paper_id = _resolve(ctx, ref)
+    app = get_app(ctx)
+
+    async def run() -> Any:
+        async with Fetcher.from_settings(app.settings) as fetcher:
+            return await enrich_one(app, fetcher, paper_id, force=True)
+    result = asyncio.run(run())
+    sync_marks(app.store, store_papers.get_paper(app.store, paper_id))
+    if as_json:
+        echo_json({"paper_id": paper_id, "status": result.status,
+                   "missing_before": result.missing_before,
+                   "missing_after": result.missing_after,
+                   "steps": [{"step": s.step, "found": s.found, "note": s.note}
+                             for s in result.steps],
+                   "next_at": clock.iso(result.next_at)})
+        return
+    for step in result.steps:
+        click.echo(f"  {step.line()}")
+    when = f"; next try {clock.iso(result.next_at)}" if result.next_at else ""
+    click.echo(f"Paper {paper_id}: {result.status}{when}.")
+
+
+def _enrichment_section(app: App, paper: Paper) -> tuple[str, Any]:
+    st = get_enrich_state(app.store, paper.id)
+    return ("enrichment", {"status": st.status, "attempts": st.attempts,
+                           "next_at": clock.iso(st.next_at), "error": st.error,
+                           "field_sources": paper.field_sources,
+                           "relevance_override": paper.relevance_override})
+
+
 def register(cli: click.Group) -> None:
     """Add promote/demote to the ``papers`` group, creating the group if it is not there yet."""
     group = cli.commands.get("papers")
@@ -81,3 +134,6 @@ def register(cli: click.Group) -> None:
         cli.add_command(group)
     group.add_command(promote)
     group.add_command(demote)
+    group.add_command(enrich_cmd)
+    if _enrichment_section not in SHOW_HOOKS:
+        SHOW_HOOKS.append(_enrichment_section)

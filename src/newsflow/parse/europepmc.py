@@ -9,6 +9,7 @@ from typing import Any
 
 from newsflow.errors import ParseError
 from newsflow.models import AbstractSection, Author, PaperRecord
+from newsflow.parse.pubmed import UPDATE_TYPES
 from newsflow.parse.text import html_to_text, squash
 
 # Structured abstracts arrive as HTML with each section introduced by <h4>Label</h4>.
@@ -137,7 +138,25 @@ def _record(item: dict[str, Any], source: str) -> PaperRecord | None:
         language=_short(item.get("language")),
         is_preprint=src == "PPR" or "preprint" in
         [str(p).lower() for p in _list(item, "pubTypeList", "pubType")],
+        updates=corrections(item),
     )
+
+
+def corrections(item: dict[str, Any]) -> list[dict[str, str]]:
+    """``commentCorrectionList`` entries that are notices ("Retraction in", "Erratum for", …),
+    in PubMed's CommentsCorrections vocabulary ("RetractionIn", "ErratumFor")."""
+    out = []
+    for c in _list(item, "commentCorrectionList", "commentCorrection"):
+        if not isinstance(c, dict):
+            continue
+        kind = "".join(w[:1].upper() + w[1:] for w in str(c.get("type") or "").split())
+        if kind not in UPDATE_TYPES:
+            continue  # comments, citations
+        entry = {"type": kind, "ref": squash(c.get("reference")), "source": "europepmc"}
+        if c.get("source") == "MED" and str(c.get("id") or "").isdigit():
+            entry["pmid"] = str(c["id"])
+        out.append(entry)
+    return out
 
 
 def _short(v: Any) -> str | None:

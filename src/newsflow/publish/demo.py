@@ -36,6 +36,9 @@ def demo_step(app: App, directory: Path) -> list[str]:
         review.transition(app.store, draft_id, "approve", version=version, actor=DEMO_EDITOR)
     report = publish_due(demo, deliver=False)
     if not report.published:
+        if not db.count_drafts(app.store):
+            return ["Publishing: this run made no drafts, so there is nothing to approve or "
+                    "publish yet."]
         return ["Publishing: no draft passed every blocking check, so nothing was approved or "
                 "published; review drafts with `newsflow queue list`."]
     a = report.published[0]

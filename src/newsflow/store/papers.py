@@ -28,7 +28,9 @@ from newsflow.models import AbstractSection, Author, Paper, PaperRecord, Relevan
 from newsflow.store import Store
 from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
 
-KIND_RANK = {"pubmed": 3, "europepmc": 2, "feed": 1}
+# Enrichment records (source "enrich:<kind>") rank by their kind too: Crossref's deposited
+# metadata beats a feed's; a landing page only ties with one (and wins when richer).
+KIND_RANK = {"pubmed": 4, "europepmc": 3, "crossref": 2, "feed": 1, "landing": 1}
 SCALARS = ("title", "journal", "journal_abbrev", "volume", "issue", "pages", "pub_date",
            "coi_statement", "url", "language")
 LISTS = ("publication_types", "mesh_terms", "keywords", "grants")
@@ -379,6 +381,12 @@ def _fold(conn: sa.Connection, keep: int, other: int) -> None:
         conn.execute(papers.update().where(papers.c.id == keep).values(**fill))
 
 
+def _owner_kind(kinds: dict[str, str], owner: str) -> str | None:
+    if owner in kinds:
+        return kinds[owner]
+    return owner.split(":", 1)[1] if owner.startswith("enrich:") else None
+
+
 def _rank(kind: str | None) -> int:
     return KIND_RANK.get(kind or "", 0)
 
@@ -393,7 +401,7 @@ def _merge(row: dict[str, Any], rec: PaperRecord, kinds: dict[str, str]) -> dict
         owner = fs.get(name)
         if owner is None or owner == rec.source:
             return True
-        cur_rank = _rank(kinds.get(owner))
+        cur_rank = _rank(_owner_kind(kinds, owner))
         return inc_rank > cur_rank or (inc_rank == cur_rank and incoming_richer)
 
     def take(name: str, value: Any) -> None:
@@ -438,7 +446,7 @@ def _merge(row: dict[str, Any], rec: PaperRecord, kinds: dict[str, str]) -> dict
         current = list(row.get(key) or [])
         if not current or wins(key):
             take(key, value)
-        elif _rank(kinds.get(fs.get(key) or "")) == inc_rank:
+        elif _rank(_owner_kind(kinds, fs.get(key) or "")) == inc_rank:
             out[key] = current + [v for v in value if v not in current]
 
     updates = list(row.get("updates") or [])
@@ -585,14 +593,28 @@ def paper_source_rows(store: Store, paper_id: int) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
+def _pending() -> sa.ColumnElement[bool]:
+    return sa.or_(papers.c.processed_hash.is_(None),
+                  papers.c.processed_hash != papers.c.content_hash)
+
+
 def pending_papers(store: Store, limit: int = 500) -> list[tuple[int, str | None]]:
     """(id, content_hash) of papers whose content changed since later stages last ran."""
     with store.read() as conn:
-        q = (sa.select(papers.c.id, papers.c.content_hash)
-             .where(sa.or_(papers.c.processed_hash.is_(None),
-                           papers.c.processed_hash != papers.c.content_hash))
+        q = (sa.select(papers.c.id, papers.c.content_hash).where(_pending())
              .order_by(papers.c.id).limit(limit))
         return [(int(i), h) for i, h in conn.execute(q).all()]
+
+
+def pending_ids(after: int = 0) -> sa.Select[Any]:
+    """A query of pending paper ids above ``after``, for ``store.leases.claim_papers``."""
+    return sa.select(papers.c.id).where(_pending(), papers.c.id > after)
+
+
+def current_hash(store: Store, paper_id: int) -> str | None:
+    with store.read() as conn:
+        return conn.execute(sa.select(papers.c.content_hash)
+                            .where(papers.c.id == paper_id)).scalar_one_or_none()
 
 
 def mark_processed(store: Store, paper_id: int, seen_hash: str | None) -> None:

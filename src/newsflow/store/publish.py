@@ -204,3 +204,8 @@ def article_paths(store: Store, draft_id: int) -> list[str]:
     with store.read() as conn:
         paths = conn.execute(sa.select(PA.paths).where(PA.draft_id == draft_id)).scalar()
     return list(paths or [])
+
+
+def count_drafts(store: Store) -> int:
+    with store.read() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(drafts)).scalar() or 0)

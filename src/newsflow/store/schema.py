@@ -94,6 +94,7 @@ papers = sa.Table(
     sa.Column("enrich_error", sa.Text),
     sa.Column("content_hash", sa.String(64)),
     sa.Column("processed_hash", sa.String(64)),  # content_hash the later stages last saw
+    sa.Column("retraction_banner", sa.Text),  # the retraction/correction banner drafts were given
     sa.Column("created_at", TS, nullable=False, index=True),
     sa.Column("updated_at", TS, nullable=False),
     sa.Index("ix_papers_enrich_due", "enrich_status", "enrich_next_at"),

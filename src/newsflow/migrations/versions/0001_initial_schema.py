@@ -130,6 +130,7 @@ def upgrade() -> None:
     sa.Column('enrich_error', sa.Text(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=True),
     sa.Column('processed_hash', sa.String(length=64), nullable=True),
+    sa.Column('retraction_banner', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_papers')),
