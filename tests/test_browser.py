@@ -154,7 +154,7 @@ def test_login_filter_open_and_see_a_numbers_source(browser: Any, site: str, app
         "https://doi.org/10.1080/09546634.2023.2242540"
     assert page.locator("#pubmed-link").get_attribute("href") == \
         "https://pubmed.ncbi.nlm.nih.gov/37558231/"
-    page.set_viewport_size({"width": 1360, "height": 1000})
+    page.set_viewport_size({"width": 1200, "height": 820})
     shot(page, "draft", full=False)
     shot(page, "draft-full")
     page.locator("#checks").screenshot(path=str(SHOTS / "checks.png"))

@@ -322,7 +322,7 @@ async def draft_page(request: Request, user: User, form: FormData | None) -> Res
 
 def _edit(request: Request, user: User, draft_id: int, form: FormData) -> Response:
     title = str(form.get("title") or "")
-    body = str(form.get("body") or "")
+    body = str(form.get("body") or "").replace("\r\n", "\n")  # browsers send CRLF
     version = _int(form.get("version"))
     keep: dict[str, Any] = {"edit_title": title, "edit_body": body, "edit_version": version}
     if form.get("op") == "preview":
