@@ -11,7 +11,7 @@ from helpers.config import write_config
 from newsflow import pipeline
 from newsflow.app import App
 from newsflow.classify import RelevanceRules, classify_paper
-from newsflow.cli import cli
+from newsflow.cli import cli, paper_facts
 from newsflow.extract import EXTRACTOR_VERSION, FACT_NAMES
 from newsflow.parse.pubmed import parse_efetch
 from newsflow.settings import load_settings
@@ -72,3 +72,12 @@ def test_papers_show_text_lists_each_fact_with_its_sentence(
     assert "\u201cAn effectual treatment was attained with an oral terbinafine tablet.\u201d" in out
     assert "dose: not found" in out
     assert "Relevance: relevant" in out
+
+
+def test_demo_summary_names_the_extracted_facts(store: Store, corpus: Path,
+                                                tmp_path: Path) -> None:
+    cfg = _load(store, corpus, tmp_path)
+    lines = paper_facts.demo_lines(App(load_settings(cfg), store=store), tmp_path)
+    assert lines[0].startswith("Extracted facts")
+    assert any("Majocchi" in line and "case_report, 1 participant, tinea, terbinafine" in line
+               for line in lines[1:])

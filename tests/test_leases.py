@@ -115,14 +115,26 @@ def test_finish_keeps_failure_backoff_on_the_grid(store: Store) -> None:
     lease = L.claim_source(store, "feed-c", "feed", "d", every=10, ttl=30, now=s0 + sec(2))
     assert lease is not None
     with store.write() as c:  # the poll failed; ingest backs off for 45 s
-        c.execute(sources.update().values(next_due_at=s0 + sec(47)))
+        c.execute(sources.update().values(next_due_at=s0 + sec(47), consecutive_failures=2))
     L.finish_source(store, lease, every=10)
-    with store.read() as c:
-        assert c.execute(sa.select(sources.c.next_due_at)).scalar_one() == s0 + sec(40)
+    with store.read() as c:  # never earlier than the backoff, and on the grid
+        assert c.execute(sa.select(sources.c.next_due_at)).scalar_one() == s0 + sec(50)
     assert L.claim_source(store, "feed-c", "feed", "d", every=10, ttl=30,
-                          now=s0 + sec(31)) is None
+                          now=s0 + sec(47)) is None
     assert L.claim_source(store, "feed-c", "feed", "d", every=10, ttl=30,
-                          now=s0 + sec(40)) is not None
+                          now=s0 + sec(50)) is not None
+
+
+def test_overrunning_poll_leaves_the_next_slot_due(store: Store) -> None:
+    s0 = slot_start("feed-d", 10, T0)
+    lease = L.claim_source(store, "feed-d", "feed", "d", every=10, ttl=30, now=s0 + sec(1))
+    assert lease is not None
+    with store.write() as c:  # a slow success at s0+14 s: ingest says "now + interval"
+        c.execute(sources.update().values(next_due_at=s0 + sec(24)))
+    L.finish_source(store, lease, every=10)
+    # the slot the poll ran into has not been polled: it is due right away
+    assert L.claim_source(store, "feed-d", "feed", "d", every=10, ttl=30,
+                          now=s0 + sec(14)) is not None
 
 
 def test_crashed_source_poll_is_retaken_after_expiry(store: Store) -> None:

@@ -165,8 +165,7 @@ def test_cli_drafts_show_json(store: Store, tmp_path: Path, db_url: str) -> None
 def test_newsflow_run_pipeline_drafts_pending_relevant_papers(store: Store) -> None:
     from newsflow import pipeline
 
-    assert ("draft", __import__("newsflow.draft.stage", fromlist=["run"]).run) in \
-        pipeline.STAGES
+    assert [name for name, _ in pipeline.STAGES][-1] == "draft"
     app = App(load_settings(None, load_sources=False), store=store)
     pid = insert_paper(store, yan())
     with store.write() as conn:

@@ -135,7 +135,10 @@ def write_config(directory: Path, base: str) -> Path:
                                     "every run.\n\n" + "\n".join(sources))
     cfg = d / "newsflow.toml"
     cfg.write_text(f'# Written by `newsflow demo`.\ndata_dir = "{d}"\n'
-                   'sources_file = "sources.toml"\n\n[http]\nretries = 1\n')
+                   'sources_file = "sources.toml"\n\n[http]\nretries = 1\n\n'
+                   '# Enrichment looks papers up at PubMed, Europe PMC, Crossref and the\n'
+                   '# publisher by DOI; the demo stays offline, so it is off here.\n'
+                   '[enrich]\nenabled = false\n')
     return cfg
 
 

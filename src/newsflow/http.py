@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from newsflow.logs import FIELDS
 from newsflow.models import FetchResult
 from newsflow.settings import Settings
 
@@ -377,7 +378,10 @@ class Fetcher:
         log.info("GET %s -> %s %s bytes %.0f ms%s", result.url,
                  result.http_status if result.http_status is not None else result.status,
                  len(result.body), result.elapsed_ms,
-                 f" ({result.error})" if result.error else "")
+                 f" ({result.error})" if result.error else "",
+                 extra={FIELDS: {"event": "fetch", "url": result.url, "status": result.status,
+                                 "http_status": result.http_status, "bytes": len(result.body),
+                                 "ms": round(result.elapsed_ms, 1), "error": result.error}})
         return result
 
     # -- internals ------------------------------------------------------------

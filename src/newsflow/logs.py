@@ -115,6 +115,7 @@ def setup_logging(settings: Settings, stream: TextIO | None = None) -> logging.H
             root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(settings["log_level"])
-    # APScheduler logs every job run at INFO; our own job lines say more.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # APScheduler logs every job run at INFO and every overlapping tick at WARNING; the
+    # daemon logs what matters itself (job failures, overrunning polls).
+    logging.getLogger("apscheduler").setLevel(max(logging.ERROR, root.level))
     return handler

@@ -1,16 +1,17 @@
 """The orchestrator: ingest the due sources, then walk changed papers through the stages.
 
-``STAGES`` is the one ordered list of later stages, ``(name, fn)`` with
-``fn(app, paper_id)``.  Each stage module registers itself with ``register_stage``
-when imported (the imports are at the bottom of this file, one line each); its place
-comes from STAGE_ORDER, never from import order, and tests pin that order.
+``STAGES`` (at the bottom) is the one ordered list of later stages, ``(name, fn)``
+with ``fn(app, paper_id)``, in STAGE_ORDER order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,9 @@ from newsflow.app import App
 from newsflow.errors import ConfigError
 from newsflow.http import Fetcher
 from newsflow.ingest import SourceResult, ingest_source
+from newsflow.logs import event
 from newsflow.models import SourceConfig
+from newsflow.store import leases as store_leases
 from newsflow.store import papers as store_papers
 from newsflow.store import sources as store_sources
 
@@ -28,17 +31,6 @@ log = logging.getLogger(__name__)
 StageFn = Callable[[App, int], Any]
 STAGE_ORDER = ("enrich", "classify", "extract", "draft")
 Progress = Callable[[SourceResult, int, int], None]
-
-
-STAGES: list[tuple[str, StageFn]] = []
-
-
-def register_stage(name: str, fn: StageFn) -> None:
-    """Plug a later stage in (again): it replaces any stage of that name."""
-    if name not in STAGE_ORDER:
-        raise ValueError(f"unknown stage {name!r}; add it to STAGE_ORDER first")
-    STAGES[:] = [s for s in STAGES if s[0] != name] + [(name, fn)]
-    STAGES.sort(key=lambda s: STAGE_ORDER.index(s[0]))
 
 
 @dataclass
@@ -97,12 +89,70 @@ def select_sources(app: App, names: Iterable[str] | None = None, *,
     return [c for c in enabled if c.name in due]
 
 
+async def poll_source(app: App, fetcher: Fetcher, cfg: SourceConfig, *, owner: str,
+                      force: bool = False) -> SourceResult | None:
+    """Claim one poll of ``cfg`` (store/leases.py), ingest it, and end the claim.
+
+    None if the source is not due (unless ``force``) or another process is polling it
+    right now.  ``newsflow run`` and every daemon go through here, so a source is never
+    polled twice at once and at most once per poll slot.
+    """
+    ttl = app.settings["daemon.lease_seconds"]
+    lease = await asyncio.to_thread(store_leases.claim_source, app.store, cfg.name, cfg.kind,
+                                    owner, every=cfg.every_seconds, ttl=ttl, force=force)
+    if lease is None:
+        return None
+    try:
+        async with _renewing(app, lease, ttl):
+            result = await ingest_source(app, fetcher, cfg)
+    except asyncio.CancelledError:
+        raise  # abandoned at shutdown: the lease runs out and a later slot polls again
+    except BaseException:
+        await asyncio.to_thread(store_leases.finish_source, app.store, lease,
+                                every=cfg.every_seconds)
+        raise
+    await asyncio.to_thread(store_leases.finish_source, app.store, lease,
+                            every=cfg.every_seconds)
+    event(log, "source_polled", source=cfg.name, kind=cfg.kind, status=result.status,
+          http_status=result.http_status, entries=result.entries, new=result.new,
+          updated=result.updated, ms=round(result.duration_ms, 1), error=result.error)
+    return result
+
+
+@asynccontextmanager
+async def _renewing(app: App, lease: store_leases.Lease, ttl: float) -> AsyncIterator[None]:
+    """Renew ``lease`` while the body runs, so a slow poll keeps its claim."""
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(store_leases.renew, app.store, lease.key,
+                                        lease.owner, ttl)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 async def run_sources_async(app: App, configs: list[SourceConfig],
-                            progress: Progress | None = None) -> list[SourceResult]:
-    """Ingest the given sources concurrently; the Fetcher bounds the parallelism."""
+                            progress: Progress | None = None, *, force: bool = True,
+                            owner: str | None = None) -> list[SourceResult]:
+    """Ingest the given sources concurrently; the Fetcher bounds the parallelism.
+
+    A source another process is polling right now is reported as ``skipped``.
+    """
+    owner = owner or store_leases.make_owner()
     results: list[SourceResult] = []
+
+    async def one(c: SourceConfig) -> SourceResult:
+        r = await poll_source(app, fetcher, c, owner=owner, force=force)
+        return r or SourceResult(name=c.name, kind=c.kind, status="skipped",
+                                 error="skipped: not due, or another process is polling it")
+
     async with Fetcher.from_settings(app.settings) as fetcher:
-        tasks = [asyncio.create_task(ingest_source(app, fetcher, c)) for c in configs]
+        tasks = [asyncio.create_task(one(c)) for c in configs]
         for done in asyncio.as_completed(tasks):
             r = await done
             results.append(r)
@@ -120,7 +170,10 @@ def run_sources(app: App, names: Iterable[str] | None = None, *, all: bool = Fal
     store_sources.sync_sources(app.store, app.settings.sources)
     configs = select_sources(app, names, all=all)
     if configs:
-        report.source_results = asyncio.run(run_sources_async(app, configs, progress))
+        # Sources picked because they are due are re-checked under the claim, in case a
+        # daemon polled them meanwhile; named ones (or --all) are polled regardless.
+        report.source_results = asyncio.run(run_sources_async(
+            app, configs, progress, force=bool(names) or all))
     if process:
         report.processing = process_pending(app)
     report.finished_at = clock.iso(clock.utcnow())
@@ -128,34 +181,87 @@ def run_sources(app: App, names: Iterable[str] | None = None, *, all: bool = Fal
 
 
 def process_pending(app: App, stages: list[tuple[str, StageFn]] | None = None,
-                    limit: int = 500) -> ProcessReport:
+                    limit: int = 500, *, owner: str | None = None,
+                    stop: threading.Event | None = None) -> ProcessReport:
     """Run every stage over each paper whose content changed, committing per paper.
 
-    A stage that raises stops that paper only; the paper stays pending (its hash is
-    not marked) so the next pass retries it.  Stages record their own retry state.
+    Papers are claimed a batch at a time (``paper:<id>`` leases), so daemons and
+    ``newsflow run`` share the backlog without doing a paper twice.  A stage that
+    raises stops that paper only; the paper stays pending (its hash is not marked) so
+    the next pass retries it.  Stages record their own retry state.  ``stop`` ends the
+    pass after the paper in hand (graceful shutdown).
     """
     stages = STAGES if stages is None else stages
+    owner = owner or store_leases.make_owner()
+    ttl = app.settings["daemon.lease_seconds"]
+    batch = app.settings["daemon.batch_size"]
     report = ProcessReport()
-    for paper_id, seen_hash in store_papers.pending_papers(app.store, limit=limit):
-        try:
-            for _name, fn in stages:
-                fn(app, paper_id)
-        except Exception as e:
-            log.exception("processing paper %s failed", paper_id)
-            report.failed += 1
-            report.errors.append({"paper_id": paper_id, "stage": _name,
-                                  "error": f"{type(e).__name__}: {e}"})
-            continue
-        store_papers.mark_processed(app.store, paper_id, seen_hash)
-        report.processed += 1
+    cursor = seen = 0  # ids only grow within a pass, so a failing paper is tried once
+    while seen < limit and not (stop is not None and stop.is_set()):
+        claimed = store_leases.claim_papers(app.store, owner, store_papers.pending_ids(cursor),
+                                            ttl=ttl, limit=min(batch, limit - seen))
+        if not claimed:
+            break
+        for paper_id, lease in claimed:
+            cursor, seen = max(cursor, paper_id), seen + 1
+            if stop is not None and stop.is_set():
+                store_leases.release(app.store, lease.key, owner)
+                continue
+            with store_leases.held(app.store, lease, ttl):
+                process_paper(app, paper_id, stages, report)
     return report
 
 
-# Stage modules register themselves on import (one line each; STAGE_ORDER sets the order).
-import newsflow.draft.stage  # noqa: E402,F401
-from newsflow.classify import classify_stage  # noqa: E402
-from newsflow.enrich import enrich_stage  # noqa: E402
+def process_paper(app: App, paper_id: int, stages: list[tuple[str, StageFn]] | None = None,
+                  report: ProcessReport | None = None) -> bool:
+    """Run the stages over one paper and mark the content they saw as processed.
 
-register_stage("enrich", enrich_stage)
-register_stage("classify", classify_stage)
-import newsflow.extract.stage  # noqa: E402,F401
+    The caller holds the paper's claim.  Returns False (and records why) if a stage
+    raised.
+    """
+    stages = STAGES if stages is None else stages
+    report = report if report is not None else ProcessReport()
+    seen_hash = store_papers.current_hash(app.store, paper_id)
+    stage = ""
+    try:
+        for stage, fn in stages:  # noqa: B007 - the failing stage is reported below
+            fn(app, paper_id)
+    except Exception as e:
+        log.exception("processing paper %s failed", paper_id)
+        report.failed += 1
+        report.errors.append({"paper_id": paper_id, "stage": stage,
+                              "error": f"{type(e).__name__}: {e}"})
+        return False
+    store_papers.mark_processed(app.store, paper_id, seen_hash)
+    report.processed += 1
+    return True
+
+
+# The later stages, in STAGE_ORDER.  Wrappers import lazily so loading the pipeline (and
+# `newsflow --help`) does not load every stage's data files.
+def _enrich(app: App, paper_id: int) -> None:
+    from newsflow.enrich import enrich_stage
+    enrich_stage(app, paper_id)
+
+
+def _classify(app: App, paper_id: int) -> None:
+    from newsflow.classify import classify_stage
+    classify_stage(app, paper_id)
+
+
+def _extract(app: App, paper_id: int) -> None:
+    from newsflow.extract.stage import run
+    run(app, paper_id)
+
+
+def _draft(app: App, paper_id: int) -> None:
+    from newsflow.draft.stage import run
+    run(app, paper_id)
+
+
+STAGES: list[tuple[str, StageFn]] = [
+    ("enrich", _enrich),
+    ("classify", _classify),
+    ("extract", _extract),
+    ("draft", _draft),
+]

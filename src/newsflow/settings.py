@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
             "interval.", float, minimum=0),
     Setting("daemon.lease_seconds", 300, "How long a work claim lasts before others may take it; "
             "a running daemon renews its claims, so this only bounds how long a crashed "
-            "daemon's work waits.", int, minimum=2),
+            "daemon's work waits.", int, minimum=1),
     Setting("daemon.misfire_grace", 300, "Seconds a late job may still run.", int, minimum=1),
     Setting("daemon.shutdown_timeout", 8.0, "Seconds to finish in-flight work on SIGTERM.", float,
             minimum=0.5),

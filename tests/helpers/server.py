@@ -62,6 +62,10 @@ LAST_MODIFIED = email.utils.formatdate(1_700_000_000, usegmt=True)
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when 20 fetches start at once on a busy
+    # machine, which shows up as spurious connect timeouts.
+    request_queue_size = 128
+
     def handle_error(self, request: object, client_address: object) -> None:
         # A client dropping a kept-alive connection is normal; anything else is shown.
         if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):

@@ -101,8 +101,9 @@ cli.add_command(serve)
 from newsflow.cli import relevance as _relevance  # noqa: E402
 
 _relevance.register(cli)  # after any "papers" group, so promote/demote join it
-from newsflow.cli.daemon import leases_cmd  # noqa: E402
+from newsflow.cli.daemon import daemon_cmd, leases_cmd  # noqa: E402
 
+cli.add_command(daemon_cmd)
 cli.add_command(leases_cmd)
 from newsflow.cli.drafts import drafts_group  # noqa: E402
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from newsflow import demo
+from newsflow.app import App
 from newsflow.extract import FACT_NAMES
 from newsflow.models import Fact, Paper
+from newsflow.store import facts as store_facts
 
 
 def relevance_json(paper: Paper) -> dict[str, Any] | None:
@@ -59,3 +63,24 @@ def print_sections(out: Console, paper: Paper, facts: dict[str, Fact],
         where = f"\u201c{f.sentence}\u201d [{f.span[0]}:{f.span[1]}]" if f.sentence \
             else "(from the record's metadata, not the abstract)"
         out.print(f"      {where}", markup=False)
+
+
+def demo_lines(app: App, directory: Path) -> list[str]:
+    """What `newsflow demo` prints about extraction: a few papers and their key facts."""
+    cfg = directory.resolve() / "newsflow.toml"
+    lines = ["Extracted facts (a few papers; each fact with its source sentence: "
+             f"newsflow --config {cfg} papers show ID):"]
+    for pid, title, found in store_facts.recent_with_facts(app.store, limit=5):
+        bits = [str(found[k].normalized) for k in ("design", "condition", "intervention")
+                if k in found]
+        if "sample_size" in found:
+            n = found["sample_size"].normalized
+            bits.insert(1, f"{n} participant{'' if n == 1 else 's'}")
+        short = title if len(title) <= 70 else title[:69] + "\u2026"
+        lines.append(f"  {pid}: {short} \u2014 {', '.join(bits) or 'no facts found'}")
+    # Any hook line replaces the demo's default hints, so keep the one to browse papers.
+    browse = f"Browse the papers: newsflow --config {cfg} papers list"
+    return [*lines, browse] if len(lines) > 1 else []
+
+
+demo.UI_HOOKS.append(demo_lines)

@@ -10,11 +10,13 @@ from newsflow.cli.common import get_app
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: web.host).")
 @click.option("--port", type=int, default=None, help="Port (default: web.port).")
+@click.option("--with-daemon", is_flag=True,
+              help="Also run the scheduler in this process (small installs).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, with_daemon: bool) -> None:
     """Serve the review queue in a browser.
 
-    Example: newsflow serve --host 127.0.0.1 --port 8080
+    Example: newsflow serve --host 127.0.0.1 --port 8080 --with-daemon
     """
     import uvicorn
 
@@ -25,7 +27,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     h = host or app.settings["web.host"]
     p = port or app.settings["web.port"]
     click.echo(f"Review queue at http://{h}:{p}/ (Ctrl+C to stop)")
-    uvicorn.run(create_app(app), host=h, port=p, log_level="warning", access_log=False,
+    asgi = create_app(app)
+    if with_daemon:
+        from newsflow.daemon import with_daemon as wrap
+        from newsflow.logs import setup_logging
+
+        setup_logging(app.settings)
+        asgi = wrap(asgi, app)
+    uvicorn.run(asgi, host=h, port=p, log_level="warning", access_log=False,
                 server_header=False)
 
 

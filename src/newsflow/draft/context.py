@@ -347,6 +347,9 @@ def build_context(paper: Paper, facts: dict[str, Fact], res: Resources,
         "treatment": treatment,
         "treatment_first": treatment_first,
         "has_treatment": has_treatment,
+        "drug_known": drug is not None,
+        # "What are titanium dioxide nanoparticles?" but "What is psoriasis?"
+        "what_verb": "are" if treatment and re.search(r"[^siu]s$", treatment) else "is",
         "drug_plain": _noun_phrase(drug.plain) if drug and drug.plain else None,
         "drug_about": drug.plain.strip() if drug and drug.plain and
         not _noun_phrase(drug.plain) else None,
@@ -457,30 +460,33 @@ def _cap(s: str) -> str:
 
 def _headline(c: dict[str, Any]) -> str:
     cond, treat, n_text = c["condition_lay"], c["treatment"], c["n_text"]
+    # "X for Y" only when X is a known medicine; a trial of hormone therapy in lupus is
+    # about "X and Y" (it tested harm, not a treatment for lupus).
+    link = "for" if c["drug_known"] else "and"
     fam_ = c["family"]
     if fam_ == "lab_study":
         subject = treat or cond or "a new question"
-        return f"In the lab: what a study of cells found about {subject}"
+        return f"In the lab: what a study found about {subject}"
     if fam_ == "systematic_review":
         if treat and cond:
-            return _cap(f"{treat} for {cond}: what a review of the research found")
+            return _cap(f"{treat} {link} {cond}: what a review of the research found")
         if treat or cond:
             return _cap(f"{treat or cond}: what a review of the research found")
         return "What a review of the research found"
     if fam_ == "guideline_other":
         if treat or cond:
-            return _cap(f"{treat or cond}: what a new {c['design_label']} says")
-        return _cap(f"What a new {c['design_label']} says")
+            return _cap(f"{treat or cond}: what a {c['design_label']} says")
+        return _cap(f"What a {c['design_label']} says")
     who = f" in {n_text}" if n_text and fam_ != "case_series" else ""
     if fam_ == "case_series":
         who = f" from {n_text}" if n_text else ""
         if treat and cond:
-            return _cap(f"{treat} for {cond}: early results{who}")
+            return _cap(f"{treat} {link} {cond}: early results{who}")
         if treat or cond:
             return _cap(f"{cond or treat}: an early report{who}")
         return f"An early report{who}"
     if treat and cond:
-        return _cap(f"{treat} for {cond}: what a {c['design_label']}{who} found")
+        return _cap(f"{treat} {link} {cond}: what a {c['design_label']}{who} found")
     if treat or cond:
         return _cap(f"{cond or treat}: what a {c['design_label']}{who} found")
     return _cap(f"What a {c['design_label']}{who} found")

@@ -51,12 +51,3 @@ def run(app: App, paper_id: int) -> None:
     """The pipeline's entry point; a TemplateError propagates so the paper stays pending."""
     result = draft_stage(app, paper_id)
     log.info("draft stage: %s", result)
-
-
-def register() -> None:
-    from newsflow.pipeline import register_stage
-
-    register_stage("draft", run)
-
-
-register()

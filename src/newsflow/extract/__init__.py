@@ -21,7 +21,7 @@ from newsflow.extract.population import extract_age, extract_sample_size, extrac
 from newsflow.extract.treatment import extract_duration, extract_treatment
 from newsflow.models import Fact, Paper
 
-EXTRACTOR_VERSION = "1.0"
+EXTRACTOR_VERSION = "1.1"
 
 FACT_NAMES = ("design", "evidence_level", "sample_size", "age_range", "sex", "condition",
               "intervention", "dose", "frequency", "route", "comparator", "duration", "results",

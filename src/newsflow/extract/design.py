@@ -63,7 +63,7 @@ _SYSREV = gated(r"\bsystematic(ally)? (literature )?(review|search|overview)|\bs
                 r"(studies|trials|RCTs|reports|articles)|\b(studies|trials|RCTs|reports|articles)\b[^.;]{0,80}\b(met|fulfill?ed)"
                 r" (the|our) (\w+ )?(inclusion|selection|eligibility) criteria|\b(included|"
                 r"identified|eligible) (for inclusion )?in (this|the) review|\bthe review "
-                r"(contains|included|includes|identified)|\bin this (review|update)\b|"
+                r"(contains|included|includes|identified)|"
                 r"\b(\d+|[a-z]+) (\w+ ){0,3}(RCTs|trials|studies|reports) [^.;]{0,120}\b(were|was) "
                 r"(identified|included|eligible)|\bidentified for inclusion\b",
                 "systematic", "scoping", "prisma", "search", "included", "inclusion",
@@ -223,7 +223,13 @@ def _pooled(t: _Text) -> bool:
     return any(_POOLED_EST.search(s.text) for s in t.doc.sentences)
 
 
+_NARRATIVE = gated(r"\bnarrative review\b|\bselective (literature )?(search|review)\b",
+                   "narrative", "selective")
+
+
 def _by_review_text(doc: Doc, t: _Text) -> _Found | None:
+    if t.has(_NARRATIVE, everywhere=True):  # "a narrative review based on a systematic search"
+        return "narrative_review", "narrative review (text)", 0.8, t.where(_NARRATIVE, True)
     sysrev = t.has(_SYSREV, everywhere=True)
     meta_title = bool(_META.search(t.title)) and not _META_NEG.search(t.title)
     if meta_title or (sysrev and _pooled(t)):

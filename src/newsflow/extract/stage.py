@@ -39,12 +39,3 @@ def extract_stage(app: App, paper_id: int) -> dict[str, Any]:
 def run(app: App, paper_id: int) -> None:
     """The pipeline's entry point: a broken paper raises, so it stays pending with its reason."""
     log.info("extract stage: %s", extract_stage(app, paper_id))
-
-
-def register() -> None:
-    from newsflow.pipeline import register_stage
-
-    register_stage("extract", run)
-
-
-register()

@@ -1,7 +1,14 @@
-"""The publishing step of ``newsflow demo``: approve one clean draft and publish it."""
+"""The publishing step of ``newsflow demo``: approve one draft and publish it.
+
+A draft whose blocking checks all pass is approved as is.  Otherwise the demo plays the
+editor: it removes the open EDITOR notes (a real editor fills them in) and says so in the
+article, then approves it as an admin override with a reason.  Both steps go through the
+same review functions the UI uses, so the audit log shows exactly what the demo did.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +22,30 @@ if TYPE_CHECKING:
     from newsflow.app import App
 
 DEMO_EDITOR = User(id=0, username="demo-editor", role="editor")
+DEMO_ADMIN = User(id=0, username="demo-admin", role="admin")
+EDITOR_NOTE = re.compile(r"^\[EDITOR \([^)]*\):[^\n]*\]\n?", re.MULTILINE)
+DEMO_NOTICE = ("*Demo: `newsflow demo` removed this draft's open editor notes and approved it "
+               "with an admin override. A real editor fills those notes in first.*")
+
+
+def _play_editor(app: App) -> bool:
+    """Edit and override-approve the oldest waiting draft; False when there is none."""
+    found = db.oldest_draft_awaiting_review(app.store)
+    if found is None:
+        return False
+    draft_id, state, version = found
+    if state == "new":
+        version = review.transition(app.store, draft_id, "start_review", version=version,
+                                    actor=DEMO_EDITOR).version
+    draft = review.load(app.store, draft_id)
+    body = EDITOR_NOTE.sub("", draft.body_markdown)
+    body = re.sub(r"\n{3,}", "\n\n", body).rstrip() + "\n\n" + DEMO_NOTICE + "\n"
+    version = review.edit(app.store, draft_id, version=version, actor=DEMO_EDITOR,
+                          title=draft.title, body_markdown=body,
+                          checker=review.draft_checker(app)).version
+    review.transition(app.store, draft_id, "approve", version=version, actor=DEMO_ADMIN,
+                      override_reason="newsflow demo: sample data, shown end to end")
+    return True
 
 
 def demo_step(app: App, directory: Path) -> list[str]:
@@ -34,13 +65,14 @@ def demo_step(app: App, directory: Path) -> list[str]:
             version = review.transition(app.store, draft_id, "start_review", version=version,
                                         actor=DEMO_EDITOR).version
         review.transition(app.store, draft_id, "approve", version=version, actor=DEMO_EDITOR)
+    else:
+        _play_editor(app)
     report = publish_due(demo, deliver=False)
     if not report.published:
         if not db.count_drafts(app.store):
             return ["Publishing: this run made no drafts, so there is nothing to approve or "
                     "publish yet."]
-        return ["Publishing: no draft passed every blocking check, so nothing was approved or "
-                "published; review drafts with `newsflow queue list`."]
+        return ["Publishing: the demo could not publish a draft; see `newsflow queue list`."]
     a = report.published[0]
     out = [f"Published draft {a.draft_id}: {a.title}"]
     for path in db.article_paths(app.store, a.draft_id):

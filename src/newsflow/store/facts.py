@@ -65,3 +65,20 @@ def extractor_version(store: Store, paper_id: int) -> str | None:
     with store.read() as c:
         return c.execute(sa.select(papers.c.extractor_version)
                          .where(papers.c.id == paper_id)).scalar()
+
+
+def recent_with_facts(store: Store, limit: int = 5) -> list[tuple[int, str, dict[str, Fact]]]:
+    """Papers whose study design was found, with their facts (for summaries such as the
+    demo's): dermatology papers first, then in the order they arrived."""
+    derm_first = sa.case((papers.c.relevant.is_(True), 0), else_=1)
+    with store.read() as c:
+        heads = c.execute(sa.select(papers.c.id, papers.c.title)
+                          .where(papers.c.design.is_not(None))
+                          .order_by(derm_first, papers.c.id).limit(limit)).all()
+        ids = [h[0] for h in heads]
+        rows = c.execute(sa.select(facts).where(facts.c.paper_id.in_(ids))
+                         .order_by(facts.c.id)).mappings().all() if ids else []
+    found: dict[int, dict[str, Fact]] = {i: {} for i in ids}
+    for r in rows:
+        found[r["paper_id"]][r["name"]] = fact_from_row(r)
+    return [(pid, title, found[pid]) for pid, title in heads]

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +42,11 @@ class Lease:
     owner: str
     acquired_at: dt.datetime
     expires_at: dt.datetime
+
+
+def make_owner() -> str:
+    """A name for one process's claims: host, pid and a nonce (pids get reused)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def source_key(name: str) -> str:
@@ -191,19 +199,24 @@ def claim_source(store: Store, name: str, kind: str, owner: str, *, every: float
 def finish_source(store: Store, lease: Lease, *, every: float) -> None:
     """End a poll: put ``next_due_at`` back on the slot grid and release the lease.
 
-    The poll records its own health and may set ``next_due_at`` (now + interval, or a
-    failure backoff).  A value at or before the next slot is replaced by that slot, so
-    a poll that ran late in its slot does not push the source past the next one; a
-    later value (backoff) is kept, rounded down to its slot so timers still find it.
+    The poll recorded its health and set ``next_due_at`` itself (now + interval, or a
+    failure backoff).  After a success the next slot is the one after the claimed slot,
+    even if the poll overran into it (it is then due at once).  After a failure the
+    backoff is kept, rounded up to a slot start so timers still find it.
     """
     name = lease.key.removeprefix("source:")
     planned = slot_after(name, every, lease.acquired_at
                          + dt.timedelta(seconds=default_tolerance(every)))
     with store.write() as conn:
-        cur = conn.execute(sa.select(sources.c.next_due_at).where(sources.c.name == name)
-                           ).scalar_one_or_none()
-        due = planned if cur is None or cur <= planned else max(
-            planned, slot_start(name, every, cur))
+        row = conn.execute(sa.select(sources.c.next_due_at, sources.c.consecutive_failures)
+                           .where(sources.c.name == name)).first()
+        due = planned
+        if row is not None and row.consecutive_failures and row.next_due_at is not None:
+            # Round up: a backoff or Retry-After is a promise not to come back sooner.
+            back = row.next_due_at
+            on_grid = slot_start(name, every, back)
+            due = max(planned, on_grid if on_grid == back else on_grid + dt.timedelta(
+                seconds=every))
         conn.execute(sources.update().where(sources.c.name == name).values(next_due_at=due))
         conn.execute(leases.delete().where(leases.c.key == lease.key,
                                            leases.c.owner == lease.owner))

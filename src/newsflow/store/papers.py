@@ -593,14 +593,28 @@ def paper_source_rows(store: Store, paper_id: int) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
+def _pending() -> sa.ColumnElement[bool]:
+    return sa.or_(papers.c.processed_hash.is_(None),
+                  papers.c.processed_hash != papers.c.content_hash)
+
+
 def pending_papers(store: Store, limit: int = 500) -> list[tuple[int, str | None]]:
     """(id, content_hash) of papers whose content changed since later stages last ran."""
     with store.read() as conn:
-        q = (sa.select(papers.c.id, papers.c.content_hash)
-             .where(sa.or_(papers.c.processed_hash.is_(None),
-                           papers.c.processed_hash != papers.c.content_hash))
+        q = (sa.select(papers.c.id, papers.c.content_hash).where(_pending())
              .order_by(papers.c.id).limit(limit))
         return [(int(i), h) for i, h in conn.execute(q).all()]
+
+
+def pending_ids(after: int = 0) -> sa.Select[Any]:
+    """A query of pending paper ids above ``after``, for ``store.leases.claim_papers``."""
+    return sa.select(papers.c.id).where(_pending(), papers.c.id > after)
+
+
+def current_hash(store: Store, paper_id: int) -> str | None:
+    with store.read() as conn:
+        return conn.execute(sa.select(papers.c.content_hash)
+                            .where(papers.c.id == paper_id)).scalar_one_or_none()
 
 
 def mark_processed(store: Store, paper_id: int, seen_hash: str | None) -> None:

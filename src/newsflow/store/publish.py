@@ -200,6 +200,15 @@ def clean_draft_awaiting_review(store: Store) -> tuple[int, str, int] | None:
     return (row.id, row.state, row.version) if row else None
 
 
+def oldest_draft_awaiting_review(store: Store) -> tuple[int, str, int] | None:
+    """(id, state, version) of the oldest new/in-review draft, whatever its checks."""
+    q = (sa.select(D.id, D.state, D.version).where(D.state.in_(("new", "in_review")))
+         .order_by(D.id).limit(1))
+    with store.read() as conn:
+        row = conn.execute(q).first()
+    return (row.id, row.state, row.version) if row else None
+
+
 def article_paths(store: Store, draft_id: int) -> list[str]:
     with store.read() as conn:
         paths = conn.execute(sa.select(PA.paths).where(PA.draft_id == draft_id)).scalar()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from newsflow import clock
 from newsflow.models import SourceConfig
@@ -69,9 +70,12 @@ def sync_sources(store: Store, configs: Iterable[SourceConfig]) -> None:
         existing = dict(conn.execute(sa.select(sources.c.name, sources.c.kind)).all())
         for cfg in configs:
             if cfg.name not in existing:
-                conn.execute(sources.insert().values(name=cfg.name, kind=cfg.kind,
-                                                     consecutive_failures=0,
-                                                     created_at=clock.utcnow()))
+                # Several daemons start at once: whoever inserts second must not fail.
+                ins = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)
+                conn.execute(ins(sources).values(name=cfg.name, kind=cfg.kind,
+                                                 consecutive_failures=0,
+                                                 created_at=clock.utcnow())
+                             .on_conflict_do_nothing(index_elements=[sources.c.name]))
             elif existing[cfg.name] != cfg.kind:
                 # A source that changed kind starts its conditional-GET state afresh.
                 conn.execute(sources.update().where(sources.c.name == cfg.name)
