@@ -150,9 +150,10 @@ def run_demo(directory: Path = DEFAULT_DIR) -> DemoResult:
         try:
             app.open_store_for_init().migrate()
             report = run_sources(app, all=True)
-            steps = [line for hook in UI_HOOKS for line in hook(app, directory)]
             # Approve one clean draft and publish it into <dir>/site; says where the files are.
             published = publish_demo_step(app, directory)
+            # After publishing, so the review UI's "drafts waiting" count is current.
+            steps = [line for hook in UI_HOOKS for line in hook(app, directory)]
         finally:
             app.close()
     steps += [f"Browse the papers: newsflow --config {cfg} papers list",
