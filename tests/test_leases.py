@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -231,3 +232,17 @@ def test_leases_cli_lists_claims(tmp_path, monkeypatch) -> None:
     text = runner.invoke(cli, ["leases"]).output
     assert "paper:7  host:2:def  expired" in text
     store.dispose()
+
+
+def test_daemon_schedules_enrichment_retries_and_retraction_checks(tmp_path: Path) -> None:
+    from newsflow import daemon
+    from newsflow.settings import load_settings
+
+    cfg = tmp_path / "n.toml"
+    cfg.write_text(f'data_dir = "{tmp_path}"\n[enrich]\nenabled = false\n')
+    settings = load_settings(cfg, load_sources=False)
+    jobs = {j.name: j for j in daemon.periodic_jobs(settings)}
+    assert jobs["enrich-retry"].every == 900 and jobs["retraction-check"].every == 86400
+    # Offline (enrichment off) both jobs do nothing and touch no network or database.
+    app = type("A", (), {"settings": settings})()
+    assert jobs["enrich-retry"].fn(app) == 0 and jobs["retraction-check"].fn(app) == 0

@@ -109,11 +109,27 @@ def _digest(app: App) -> int:
     return len(send_digest(app).sent)
 
 
+def _enrich_retry(app: App) -> int:
+    # Both lookups go out to PubMed, Europe PMC and Crossref: the offline switch covers them.
+    if not app.settings["enrich.enabled"]:
+        return 0
+    from newsflow.enrich import enrich_due
+    return len(enrich_due(app))
+
+
+def _retraction_check(app: App) -> int:
+    if not app.settings["enrich.enabled"]:
+        return 0
+    from newsflow.retraction import recheck_recent
+    return recheck_recent(app).checked
+
+
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
-    """The cluster-wide jobs.  Enrichment retries and retraction checks join this list
-    when their library functions land."""
+    """The cluster-wide jobs; each runs once per period across every daemon."""
     return [
         PeriodicJob("housekeeping", 3600, _housekeeping),
+        PeriodicJob("enrich-retry", 900, _enrich_retry),
+        PeriodicJob("retraction-check", 86400, _retraction_check),
         # Publishing is cheap when nothing is due, and editors expect an approved
         # article to go out within a tick or so.
         PeriodicJob("publish", settings["daemon.tick"], _publish),
