@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import feedparser
+import sqlalchemy as sa
 import yaml
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from helpers.publishing import (
+    BODY,
     T0,
     add_draft,
     add_paper,
@@ -215,16 +217,19 @@ def test_files_follow_a_manual_publish_but_not_before_the_embargo(store: Store,
     assert publish_due(app, now=until + dt.timedelta(hours=1), deliver=False).published == []
 
 
-def test_demo_step_publishes_only_a_clean_draft(store: Store, tmp_path: Path) -> None:
-    from newsflow.publish.demo import demo_step
+def test_demo_step_publishes_a_clean_draft_or_plays_the_editor(store: Store,
+                                                                tmp_path: Path) -> None:
+    from newsflow.publish.demo import DEMO_NOTICE, demo_step
+    from newsflow.store.schema import audit_events
 
     app = make_app(store, tmp_path / "ignored")
     assert "made no drafts" in demo_step(app, tmp_path)[0]
     blocked = add_draft(store, add_paper(store, doi="10.1/blocked", pmid="1"), state="new",
-                        approved_by=None)
+                        approved_by=None,
+                        body=BODY + "\n[EDITOR (cost): Add what it costs.]\n")
     set_draft(store, blocked, blocking_failures=1)
-    assert "nothing was approved" in demo_step(app, tmp_path)[0]
     clean = add_draft(store, add_paper(store), state="new", approved_by=None)
+    # A draft whose blocking checks all pass goes out as it is, ahead of the blocked one.
     lines = demo_step(app, tmp_path)
     assert lines[0].startswith(f"Published draft {clean}: Upadacitinib")
     files = [Path(line.strip()) for line in lines[1:4]]
@@ -234,6 +239,21 @@ def test_demo_step_publishes_only_a_clean_draft(store: Store, tmp_path: Path) ->
     assert draft_state(store, blocked) == "new" and draft_state(store, clean) == "published"
     head, _ = split_front_matter(files[0].read_text())
     assert yaml.safe_load(head)["reviewed_by"] == "demo-editor"
+    # With only a blocked draft left, the demo edits out the editor notes, says so in the
+    # article, and approves through the admin override, which the audit log records.
+    lines = demo_step(app, tmp_path)
+    assert lines[0].startswith(f"Published draft {blocked}:")
+    assert draft_state(store, blocked) == "published"
+    md = Path(lines[1].strip()).read_text()
+    assert "[EDITOR" not in md and DEMO_NOTICE in md
+    with store.read() as c:
+        actions = c.execute(sa.select(audit_events.c.action, audit_events.c.actor,
+                                      audit_events.c.detail)
+                            .where(audit_events.c.draft_id == blocked)
+                            .order_by(audit_events.c.id)).all()
+    assert [a.action for a in actions][:2] == ["start_review", "edited"]
+    approve = next(a for a in actions if a.action == "approve")
+    assert approve.actor == "demo-admin" and "newsflow demo" in approve.detail["override_reason"]
 
 
 def test_review_and_publish_import_in_any_order() -> None:
