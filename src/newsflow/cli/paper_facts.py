@@ -78,9 +78,7 @@ def demo_lines(app: App, directory: Path) -> list[str]:
             bits.insert(1, f"{n} participant{'' if n == 1 else 's'}")
         short = title if len(title) <= 70 else title[:69] + "\u2026"
         lines.append(f"  {pid}: {short} \u2014 {', '.join(bits) or 'no facts found'}")
-    # Any hook line replaces the demo's default hints, so keep the one to browse papers.
-    browse = f"Browse the papers: newsflow --config {cfg} papers list"
-    return [*lines, browse] if len(lines) > 1 else []
+    return lines if len(lines) > 1 else []
 
 
 demo.UI_HOOKS.append(demo_lines)
