@@ -28,15 +28,20 @@ DEMO_NOTICE = ("*Demo: `newsflow demo` removed this draft's open editor notes an
                "with an admin override. A real editor fills those notes in first.*")
 
 
-def _play_editor(app: App) -> bool:
-    """Edit and override-approve the oldest waiting draft; False when there is none."""
-    found = db.oldest_draft_awaiting_review(app.store)
+def _approve_one(app: App) -> None:
+    """Approve the oldest clean waiting draft; failing that, play the editor on the oldest
+    waiting draft: edit out its editor notes and approve it with an admin override."""
+    clean = db.draft_awaiting_review(app.store, clean_only=True)
+    found = clean or db.draft_awaiting_review(app.store, clean_only=False)
     if found is None:
-        return False
+        return
     draft_id, state, version = found
     if state == "new":
         version = review.transition(app.store, draft_id, "start_review", version=version,
                                     actor=DEMO_EDITOR).version
+    if clean:
+        review.transition(app.store, draft_id, "approve", version=version, actor=DEMO_EDITOR)
+        return
     draft = review.load(app.store, draft_id)
     body = EDITOR_NOTE.sub("", draft.body_markdown)
     body = re.sub(r"\n{3,}", "\n\n", body).rstrip() + "\n\n" + DEMO_NOTICE + "\n"
@@ -45,28 +50,18 @@ def _play_editor(app: App) -> bool:
                           checker=review.draft_checker(app)).version
     review.transition(app.store, draft_id, "approve", version=version, actor=DEMO_ADMIN,
                       override_reason="newsflow demo: sample data, shown end to end")
-    return True
 
 
 def demo_step(app: App, directory: Path) -> list[str]:
-    """Approve the first draft whose blocking checks all pass, publish it into
-    ``<directory>/site`` and say where the files are.  A draft with a failing blocking
-    check is never approved here: that needs a person."""
+    """Approve one waiting draft (see ``_approve_one``), publish it into ``<directory>/site``
+    and say where the files are."""
     from newsflow.app import App
 
     site = (directory / "site").resolve()
     settings = load_settings(app.settings.config_path, load_sources=False, overrides={
         "publish.output_dir": str(site), "publish.base_url": site.as_uri()})
     demo = App(settings, store=app.store)
-    found = db.clean_draft_awaiting_review(app.store)
-    if found is not None:
-        draft_id, state, version = found
-        if state == "new":
-            version = review.transition(app.store, draft_id, "start_review", version=version,
-                                        actor=DEMO_EDITOR).version
-        review.transition(app.store, draft_id, "approve", version=version, actor=DEMO_EDITOR)
-    else:
-        _play_editor(app)
+    _approve_one(app)
     report = publish_due(demo, deliver=False)
     if not report.published:
         if not db.count_drafts(app.store):

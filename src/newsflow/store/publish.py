@@ -191,19 +191,13 @@ def set_paths(conn: sa.Connection, draft_id: int, paths: list[str]) -> None:
                  .values(paths=paths))
 
 
-def clean_draft_awaiting_review(store: Store) -> tuple[int, str, int] | None:
-    """(id, state, version) of the oldest new/in-review draft with no failing blocking check."""
-    q = (sa.select(D.id, D.state, D.version).where(D.state.in_(("new", "in_review")))
-         .where(D.blocking_failures == 0).order_by(D.id).limit(1))
-    with store.read() as conn:
-        row = conn.execute(q).first()
-    return (row.id, row.state, row.version) if row else None
-
-
-def oldest_draft_awaiting_review(store: Store) -> tuple[int, str, int] | None:
-    """(id, state, version) of the oldest new/in-review draft, whatever its checks."""
+def draft_awaiting_review(store: Store, *, clean_only: bool) -> tuple[int, str, int] | None:
+    """(id, state, version) of the oldest new/in-review draft; with ``clean_only``, the oldest
+    with no failing blocking check."""
     q = (sa.select(D.id, D.state, D.version).where(D.state.in_(("new", "in_review")))
          .order_by(D.id).limit(1))
+    if clean_only:
+        q = q.where(D.blocking_failures == 0)
     with store.read() as conn:
         row = conn.execute(q).first()
     return (row.id, row.state, row.version) if row else None
