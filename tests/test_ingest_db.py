@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from helpers.db import sqlite_url
-from newsflow.ingest import _db
+from newsflow.ingest import db_call
 from newsflow.store import Store
 
 
@@ -30,7 +30,7 @@ def test_store_calls_from_concurrent_sources_take_turns(tmp_path: Path) -> None:
         return i
 
     async def main() -> list[int]:
-        return list(await asyncio.gather(*(_db(store, work, store, i) for i in range(20))))
+        return list(await asyncio.gather(*(db_call(store, work, store, i) for i in range(20))))
 
     assert asyncio.run(main()) == list(range(20))
     assert state["peak"] == 1 and len(names) == 1

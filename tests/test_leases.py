@@ -246,3 +246,32 @@ def test_daemon_schedules_enrichment_retries_and_retraction_checks(tmp_path: Pat
     # Offline (enrichment off) both jobs do nothing and touch no network or database.
     app = type("A", (), {"settings": settings})()
     assert jobs["enrich-retry"].fn(app) == 0 and jobs["retraction-check"].fn(app) == 0
+
+
+def test_claim_sources_in_one_go_matches_claiming_each(store: Store) -> None:
+    every = 60.0
+    names = ["fa", "fb", "fc", "fd"]
+    # fb is not due yet; fc is held by a live lease of another process; fd is new
+    for n in ("fa", "fb", "fc"):
+        assert L.claim_source(store, n, "feed", "boot", every=every, ttl=1, force=True,
+                              now=T0 - sec(120)) is not None
+    with store.write() as c:
+        c.execute(sa.delete(L.leases))
+        c.execute(sources.update().values(next_due_at=T0))
+        c.execute(sources.update().where(sources.c.name == "fb")
+                  .values(next_due_at=T0 + sec(30)))
+    assert L.claim(store, L.source_key("fc"), "other", ttl=300, now=T0) is not None
+    wanted = [(n, "feed", every) for n in names]
+    got = L.claim_sources(store, wanted, "me", ttl=30, now=T0 + sec(1))
+    assert {n for n, lease in got.items() if lease} == {"fa", "fd"}
+    assert got["fa"] == L.Lease("source:fa", "me", T0 + sec(1), T0 + sec(31))
+    with store.read() as c:
+        due = dict(tuple(r) for r in c.execute(sa.select(sources.c.name, sources.c.next_due_at)))
+        kinds = dict(tuple(r) for r in c.execute(sa.select(sources.c.name, sources.c.kind)))
+    # a claimed source moves to its next slot, so other timers in this slot skip it
+    assert due["fa"] == slot_after("fa", every, T0 + sec(2)) and due["fa"] > T0 + sec(1)
+    assert due["fd"] == slot_after("fd", every, T0 + sec(2)) and kinds["fd"] == "feed"
+    assert due["fb"] == T0 + sec(30) and due["fc"] == T0
+    # force claims the one not due, never the one held; a second batch gets nothing held
+    forced = L.claim_sources(store, wanted, "me2", ttl=30, force=True, now=T0 + sec(2))
+    assert {n for n, lease in forced.items() if lease} == {"fb"}

@@ -149,3 +149,15 @@ def test_strip_doctype_keeps_the_document() -> None:
     out, n = xmlsafe.strip_doctype(data)
     assert n == 1 and b"ENTITY" not in out and out.endswith(b"<x>&a;</x>")
     assert not xmlsafe.has_declarations(out)
+
+
+def test_relative_links_are_resolved_against_the_feed_url() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>J</title>'
+            b"<item><title>Relative link study</title><link>/doi/10.1111/bjd.12345</link>"
+            b"</item><item><title>Absolute link study</title>"
+            b"<link>https://doi.org/10.1111/bjd.54321</link></item></channel></rss>")
+    recs = parse_feed(body, source="s", url="https://journals.example.org/feed/bjd.rss").records
+    assert [r.url for r in recs] == ["https://journals.example.org/doi/10.1111/bjd.12345",
+                                     "https://doi.org/10.1111/bjd.54321"]
+    assert recs[0].doi == "10.1111/bjd.12345"  # found in the resolved link
+    assert parse_feed(body, source="s").records[0].url == "/doi/10.1111/bjd.12345"

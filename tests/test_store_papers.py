@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from helpers.server import corpus_dir
+from newsflow import records
 from newsflow.errors import StoreError
 from newsflow.models import AbstractSection, Author, PaperRecord, SourceConfig
 from newsflow.parse.pubmed import parse_efetch
@@ -52,15 +53,15 @@ def counts(store: Store) -> tuple[int, int]:
     ("doi:10.1000/x", "10.1000/x"), ("info:doi/10.1000/x", "10.1000/x"),
     ("http://dx.doi.org/10.1000/X.", "10.1000/x"), ("not a doi", None), (None, None)])
 def test_normalize_doi(raw: str | None, expected: str | None) -> None:
-    assert sp.normalize_doi(raw) == expected
+    assert records.normalize_doi(raw) == expected
 
 
 def test_normalize_ids_and_surnames() -> None:
-    assert sp.normalize_pmid("pubmed:0012345") == "12345"
-    assert sp.normalize_pmcid("pmc123456") == "PMC123456"
-    assert sp.normalize_pmcid("123456") == "PMC123456"
-    assert sp.surname("Smith JQ") == sp.surname("Jane Q. Smith") == sp.surname("Smith, Jane")
-    assert sp.surname("Başaran Ö") == "basaran"
+    assert records.normalize_pmid("pubmed:0012345") == "12345"
+    assert records.normalize_pmcid("pmc123456") == "PMC123456"
+    assert records.normalize_pmcid("123456") == "PMC123456"
+    assert records.surname("Smith JQ") == records.surname("Jane Q. Smith") == records.surname("Smith, Jane")
+    assert records.surname("Başaran Ö") == "basaran"
 
 
 def test_feed_then_pubmed_is_one_paper_with_both_sources(store: Store) -> None:

@@ -46,3 +46,30 @@ def test_attempts_update_health_and_log_fetches(store: Store) -> None:
     assert fetches[-1]["new"] == 2 and fetches[-1]["entries"] == 3
     later = clock.utcnow() + dt.timedelta(hours=1)
     assert ss.due_names(store, [cfg], now=later) == ["j"]
+
+
+def test_recording_with_the_lease_ends_the_poll_like_finish_source(store: Store) -> None:
+    from newsflow.slots import slot_after, slot_start
+    from newsflow.store import leases as L
+
+    cfg = SourceConfig("k", "feed", url="http://x/", every_seconds=600)
+    now = clock.utcnow()
+    lease = L.claim_source(store, "k", "feed", "me", every=600, ttl=60, force=True, now=now)
+    assert lease is not None
+    ss.record_attempt(store, "k", ss.Attempt(status="not_modified", http_status=304),
+                      every_seconds=600, lease=lease)
+    assert L.list_leases(store) == []
+    row = ss.list_health(store)[0]
+    assert row["next_due_at"] == slot_after("k", 600, now + dt.timedelta(seconds=1))
+    # a failure keeps its backoff (600 s, or the server's 2,000 s Retry-After), rounded up
+    # to a slot start
+    lease = L.claim_source(store, "k", "feed", "me", every=600, ttl=60, force=True, now=now)
+    assert lease is not None
+    before = clock.utcnow()
+    ss.record_attempt(store, "k", ss.Attempt(status="failed", error="HTTP 429",
+                                             http_status=429, retry_after_s=2000),
+                      every_seconds=600, lease=lease)
+    due = ss.list_health(store)[0]["next_due_at"]
+    assert L.list_leases(store) == [] and ss.due_names(store, [cfg]) == []
+    assert due >= before + dt.timedelta(seconds=2000) and slot_start("k", 600, due) == due
+    assert due < clock.utcnow() + dt.timedelta(seconds=2600)

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from newsflow.parse.workers import ParserPool, process_count
 from newsflow.settings import Settings, load_settings
 from newsflow.store import Store
 
@@ -32,12 +33,19 @@ class App:
         store.check_schema()
         return store
 
+    @cached_property
+    def parsers(self) -> ParserPool:
+        return ParserPool(process_count(self.settings["ingest.parse_processes"]))
+
     def open_store_for_init(self) -> Store:
         store = Store(self.settings.database_url)
         self.__dict__["store"] = store
         return store
 
     def close(self) -> None:
+        parsers = self.__dict__.pop("parsers", None)
+        if parsers is not None:
+            parsers.close()
         store = self.__dict__.get("store")
         if store is not None:
             store.dispose()

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from newsflow import clock, retraction
+from newsflow import clock, records, retraction
 from newsflow.app import App
 from newsflow.errors import ParseError
 from newsflow.http import Fetcher
@@ -204,7 +204,7 @@ STEPS: dict[str, Step] = {"pubmed": step_pubmed, "europepmc": step_europepmc,
 
 
 def _same_doi(a: str, b: str) -> bool:
-    return (store_papers.normalize_doi(a) or a.lower()) == (store_papers.normalize_doi(b) or
+    return (records.normalize_doi(a) or a.lower()) == (records.normalize_doi(b) or
                                                             b.lower())
 
 

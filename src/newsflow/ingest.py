@@ -2,14 +2,16 @@
 
 One coroutine per source kind.  Each returns a ``SourceResult`` and never raises:
 whatever goes wrong is recorded on the source with a readable reason, so one
-broken source cannot stop a run.  Parsing runs in worker threads so the event
-loop keeps other sources' downloads moving; database calls run one at a time on
-a thread of their own (``_db``).
+broken source cannot stop a run.  Parsing runs in worker processes
+(parse/workers.py) so the event loop keeps other sources' downloads moving and
+parsing uses every core; database calls run one at a time on a thread of their
+own (``db_call``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -28,7 +30,9 @@ from newsflow.http import Fetcher
 from newsflow.models import FetchResult, PaperRecord, SourceConfig
 from newsflow.parse import europepmc, pubmed
 from newsflow.parse.feeds import parse_feed
+from newsflow.parse.workers import parse_for_store
 from newsflow.store import Store
+from newsflow.store import leases as store_leases
 from newsflow.store import papers as store_papers
 from newsflow.store import sources as store_sources
 
@@ -38,7 +42,7 @@ T = TypeVar("T")
 _DB_THREADS: weakref.WeakKeyDictionary[Store, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
 
 
-async def _db(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def db_call(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a store call on the store's own single thread.
 
     With one worker thread per source, SQLite writers queued on its file lock, and
@@ -82,14 +86,21 @@ class _Failed(Exception):
         self.fetch = fetch
 
 
-async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig) -> SourceResult:
-    """Run one source end to end and record the attempt on it; never raises."""
+async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig, *,
+                        state: store_sources.SourceState | None = None,
+                        lease: store_leases.Lease | None = None) -> SourceResult:
+    """Run one source end to end and record the attempt on it; never raises.
+
+    ``state`` saves a read when the caller has it; with ``lease`` (the poll's claim),
+    recording the attempt also ends the poll, in the same transaction.
+    """
     started = clock.utcnow()
     t0 = time.monotonic()
     result = SourceResult(name=cfg.name, kind=cfg.kind)
     attempt = store_sources.Attempt(status="failed", started_at=started, url=cfg.url)
     try:
-        state = await _db(app.store, store_sources.get_state, app.store, cfg.name)
+        if state is None:
+            state = await db_call(app.store, store_sources.get_state, app.store, cfg.name)
         state = state or store_sources.SourceState(name=cfg.name, kind=cfg.kind)
         runner = {"feed": _feed, "pubmed": _pubmed, "europepmc": _europepmc}[cfg.kind]
         await runner(app, fetcher, cfg, state, result, attempt)
@@ -113,14 +124,18 @@ async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig) -> Source
     attempt.problems = result.problems
     attempt.duration_ms = result.duration_ms
     try:
-        await _db(
+        await db_call(
             app.store, store_sources.record_attempt, app.store, cfg.name, attempt,
             every_seconds=cfg.every_seconds,
-            backoff_max=int(app.settings["sources.failure_backoff_max"]))
+            backoff_max=int(app.settings["sources.failure_backoff_max"]), lease=lease)
     except Exception as e:
         log.exception("could not record the attempt of %s", cfg.name)
         if result.error is None:
             result.status, result.error = "failed", f"could not record the attempt: {e}"
+        if lease is not None:
+            with contextlib.suppress(Exception):  # else the claim runs out on its own
+                await db_call(app.store, store_leases.finish_source, app.store, lease,
+                              every=cfg.every_seconds)
     return result
 
 
@@ -130,16 +145,17 @@ def _check(fetch: FetchResult, what: str) -> FetchResult:
     return fetch
 
 
-async def _parse(what: str, fetch: FetchResult, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a parser in a worker thread; a ParseError ends the attempt with its reason."""
+async def _parse(app: App, what: str, fetch: FetchResult, fn: Any, *args: Any,
+                 **kwargs: Any) -> Any:
+    """Run a parser in a worker process; a ParseError ends the attempt with its reason."""
     try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await app.parsers.run(parse_for_store, fn, *args, **kwargs)
     except ParseError as e:
         raise _Failed(f"{what}: {e}", fetch) from None
 
 
 async def _store(app: App, records: list[PaperRecord], result: SourceResult) -> None:
-    up = await _db(app.store, store_papers.upsert_records, app.store, records)
+    up = await db_call(app.store, store_papers.upsert_records, app.store, records)
     result.entries += up.entries
     result.new += up.new
     result.updated += up.updated
@@ -161,7 +177,7 @@ async def _feed(app: App, fetcher: Fetcher, cfg: SourceConfig, state: store_sour
     if body_hash == state.body_hash:
         result.status = "unchanged"  # the server ignores validators; same bytes, skip parsing
         return
-    parsed = await _parse("parse", fetch, parse_feed, fetch.body, source=cfg.name,
+    parsed = await _parse(app, "parse", fetch, parse_feed, fetch.body, source=cfg.name,
                           headers=fetch.headers, url=fetch.url)
     result.problems = parsed.problems
     await _store(app, parsed.records, result)
@@ -194,7 +210,7 @@ async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
                    "esearch")
     result.http_status = fetch.http_status
     attempt.url, attempt.bytes = fetch.url, len(fetch.body)
-    search = await _parse("esearch", fetch, pubmed.parse_esearch, fetch.body)
+    search = await _parse(app, "esearch", fetch, pubmed.parse_esearch, fetch.body)
     if search.errors:
         raise _Failed("esearch error: " + "; ".join(search.errors), fetch)
     result.problems.extend(search.warnings)
@@ -207,7 +223,7 @@ async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
             **common, "id": ",".join(batch), "retmode": "xml", "rettype": "abstract"}), "efetch")
         result.http_status = fetch.http_status
         attempt.bytes += len(fetch.body)
-        records = await _parse("efetch", fetch, pubmed.parse_efetch, fetch.body,
+        records = await _parse(app, "efetch", fetch, pubmed.parse_efetch, fetch.body,
                                source=cfg.name)
         await _store(app, records, result)
     attempt.window_end = end
@@ -229,7 +245,7 @@ async def _europepmc(app: App, fetcher: Fetcher, cfg: SourceConfig,
         if page_no == 0:
             attempt.url = fetch.url
         attempt.bytes += len(fetch.body)
-        page = await _parse(f"search page {page_no + 1}", fetch, europepmc.parse_search,
+        page = await _parse(app, f"search page {page_no + 1}", fetch, europepmc.parse_search,
                             fetch.body, source=cfg.name)
         result.problems.extend(page.problems)
         await _store(app, page.records, result)

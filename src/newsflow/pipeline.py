@@ -19,7 +19,7 @@ from newsflow import clock
 from newsflow.app import App
 from newsflow.errors import ConfigError
 from newsflow.http import Fetcher
-from newsflow.ingest import SourceResult, ingest_source
+from newsflow.ingest import SourceResult, db_call, ingest_source
 from newsflow.logs import event
 from newsflow.models import SourceConfig
 from newsflow.store import leases as store_leases
@@ -90,29 +90,31 @@ def select_sources(app: App, names: Iterable[str] | None = None, *,
 
 
 async def poll_source(app: App, fetcher: Fetcher, cfg: SourceConfig, *, owner: str,
-                      force: bool = False) -> SourceResult | None:
+                      force: bool = False, lease: store_leases.Lease | None = None,
+                      state: store_sources.SourceState | None = None) -> SourceResult | None:
     """Claim one poll of ``cfg`` (store/leases.py), ingest it, and end the claim.
 
     None if the source is not due (unless ``force``) or another process is polling it
     right now.  ``newsflow run`` and every daemon go through here, so a source is never
-    polled twice at once and at most once per poll slot.
+    polled twice at once and at most once per poll slot.  A caller that claimed the
+    poll already (``claim_sources``) passes its ``lease``.
     """
     ttl = app.settings["daemon.lease_seconds"]
-    lease = await asyncio.to_thread(store_leases.claim_source, app.store, cfg.name, cfg.kind,
-                                    owner, every=cfg.every_seconds, ttl=ttl, force=force)
+    if lease is None:
+        lease = await db_call(app.store, store_leases.claim_source, app.store, cfg.name,
+                              cfg.kind, owner, every=cfg.every_seconds, ttl=ttl, force=force)
     if lease is None:
         return None
     try:
         async with _renewing(app, lease, ttl):
-            result = await ingest_source(app, fetcher, cfg)
+            # Recording the attempt ends the claim too (one transaction).
+            result = await ingest_source(app, fetcher, cfg, state=state, lease=lease)
     except asyncio.CancelledError:
         raise  # abandoned at shutdown: the lease runs out and a later slot polls again
     except BaseException:
-        await asyncio.to_thread(store_leases.finish_source, app.store, lease,
-                                every=cfg.every_seconds)
+        await db_call(app.store, store_leases.finish_source, app.store, lease,
+                      every=cfg.every_seconds)
         raise
-    await asyncio.to_thread(store_leases.finish_source, app.store, lease,
-                            every=cfg.every_seconds)
     event(log, "source_polled", source=cfg.name, kind=cfg.kind, status=result.status,
           http_status=result.http_status, entries=result.entries, new=result.new,
           updated=result.updated, ms=round(result.duration_ms, 1), error=result.error)
@@ -126,8 +128,8 @@ async def _renewing(app: App, lease: store_leases.Lease, ttl: float) -> AsyncIte
         while True:
             await asyncio.sleep(ttl / 3)
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(store_leases.renew, app.store, lease.key,
-                                        lease.owner, ttl)
+                await db_call(app.store, store_leases.renew, app.store, lease.key,
+                              lease.owner, ttl)
 
     task = asyncio.create_task(beat())
     try:
@@ -145,9 +147,18 @@ async def run_sources_async(app: App, configs: list[SourceConfig],
     """
     owner = owner or store_leases.make_owner()
     results: list[SourceResult] = []
+    # Claim every poll, and read what each needs, in one transaction each up front:
+    # one per source kept the first fetches waiting on 200 commits.
+    leases = await db_call(app.store, store_leases.claim_sources, app.store,
+                           [(c.name, c.kind, c.every_seconds) for c in configs], owner,
+                           ttl=app.settings["daemon.lease_seconds"], force=force)
+    states = await db_call(app.store, store_sources.get_states, app.store,
+                           [n for n, lease in leases.items() if lease is not None])
 
     async def one(c: SourceConfig) -> SourceResult:
-        r = await poll_source(app, fetcher, c, owner=owner, force=force)
+        lease = leases.get(c.name)
+        r = None if lease is None else await poll_source(
+            app, fetcher, c, owner=owner, lease=lease, state=states.get(c.name))
         return r or SourceResult(name=c.name, kind=c.kind, status="skipped",
                                  error="skipped: not due, or another process is polling it")
 

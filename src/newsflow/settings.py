@@ -68,6 +68,10 @@ SETTINGS: tuple[Setting, ...] = (
             "User-Agent header; keep a contact e-mail in it."),
     Setting("http.contact_email", "news@example.org",
             "Contact address sent to Crossref (mailto) and NCBI (email)."),
+    Setting("ingest.parse_processes", -1,
+            "Worker processes that parse fetched feeds and API responses; -1 means one per "
+            "CPU core (at most 4), 0 parses in a thread of the running process.", int,
+            minimum=-1),
     Setting("sources.failure_backoff_max", 86400,
             "Longest interval, in seconds, between retries of a failing source.", int, minimum=60),
     Setting("ncbi.api_key", "", "NCBI E-utilities key (environment only: NEWSFLOW_NCBI__API_KEY).",

@@ -80,6 +80,7 @@ class CorpusServer:
         self.requests: list[Request] = []
         self.default_delay = 0.0
         self._lock = threading.Lock()
+        self._gzip_cache: dict[bytes, bytes] = {}
         server = self
 
         class _H(BaseHTTPRequestHandler):
@@ -173,9 +174,21 @@ class CorpusServer:
         body = route.body
         if "gzip" in req.headers.get("accept-encoding", "") and \
                 headers.get("Content-Encoding") is None and len(body) > 512:
-            body = gzip.compress(body, mtime=0)
+            body = self._gzipped(body)
             headers["Content-Encoding"] = "gzip"
         self._send(h, route.status, headers, body)
+
+    def _gzipped(self, body: bytes) -> bytes:
+        # Compressed once per body, as a static server does (gzip_static): compressing
+        # on every request made the benchmark server compete with the client for CPU.
+        key = hashlib.sha1(body).digest()
+        with self._lock:
+            cached = self._gzip_cache.get(key)
+        if cached is None:
+            cached = gzip.compress(body, mtime=0)
+            with self._lock:
+                self._gzip_cache[key] = cached
+        return cached
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, headers: dict[str, str],

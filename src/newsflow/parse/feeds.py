@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -33,6 +34,7 @@ from newsflow.parse.text import (
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
                          re.IGNORECASE | re.DOTALL)
 _FEED_ROOT = re.compile(rb"<(?:\w+:)?(?:rss|feed|RDF|channel)[\s>]")
+_HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,\s*\n|\n|,(?=\s*\S+\s+\S))\s*")
 
 
@@ -64,12 +66,13 @@ def parse_feed(body: bytes, *, source: str, headers: Mapping[str, str] | None = 
     problems: list[str] = []
     if removed and re.search(rb"<!ENTITY", body[:200_000] if not recoded else data, re.I):
         problems.append("entity declarations were removed before parsing")
+    # No Content-Location: given a base URI, feedparser joins it to every href in the
+    # feed, a quarter of its parsing time.  We resolve the few links we keep ourselves.
     hdrs = {k.lower(): v for k, v in (headers or {}).items()
-            if k.lower() in ("content-type", "content-location", "content-language")}
+            if k.lower() in ("content-type", "content-language")}
+    base = url or (headers or {}).get("content-location") or None
     if recoded:
         hdrs["content-type"] = "application/xml; charset=utf-8"
-    if url and "content-location" not in hdrs:
-        hdrs["content-location"] = url
     # No sanitising: every field becomes plain text below, and is escaped wherever shown.
     d = feedparser.parse(io.BytesIO(data), response_headers=hdrs, resolve_relative_uris=False,
                          sanitize_html=False)
@@ -86,7 +89,7 @@ def parse_feed(body: bytes, *, source: str, headers: Mapping[str, str] | None = 
     journal = html_to_text(feed.get("prism_publicationname")) or feed_title or None
     records = []
     for entry in d.entries:
-        rec = _entry_record(entry, source=source, journal=journal)
+        rec = _entry_record(entry, source=source, journal=journal, base=base)
         if rec is not None:
             records.append(rec)
     return FeedParse(records=records, problems=problems, version=version, title=feed_title)
@@ -104,10 +107,18 @@ def _bozo_text(d: Any) -> str:
     return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
-def _entry_record(entry: Any, *, source: str, journal: str | None) -> PaperRecord | None:
+def _absolute(href: str, base: str | None) -> str:
+    if not href or not base or _HAS_SCHEME.match(href):
+        return href
+    return urljoin(base, href)
+
+
+def _entry_record(entry: Any, *, source: str, journal: str | None,
+                  base: str | None = None) -> PaperRecord | None:
     title = html_to_text(entry.get("title"))
-    link = entry.get("link") or ""
-    links = [lk.get("href", "") for lk in entry.get("links", []) if isinstance(lk, dict)]
+    link = _absolute(entry.get("link") or "", base)
+    links = [_absolute(lk.get("href", ""), base) for lk in entry.get("links", [])
+             if isinstance(lk, dict)]
     guid = entry.get("id") or ""
     summary_html = entry.get("summary") or ""
     contents = [c.get("value", "") for c in entry.get("content", []) if isinstance(c, dict)]

@@ -8,8 +8,6 @@ import time
 import warnings
 from html import unescape
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-
 _WS = re.compile(r"\s+")
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>&]+)", re.IGNORECASE)
 _PUBMED_LINK = re.compile(
@@ -35,6 +33,8 @@ def html_to_text(html: str | None) -> str:
         # Plain markup (<p>, <i>, <sup>, links): dropping the tags gives what bs4 gives,
         # several times faster.  Scripts, comments and the like go through bs4.
         return squash(unescape(_TAG.sub(" ", html)))
+    # Imported here: most feeds never need it, and every command would pay for it.
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(html, "html.parser")

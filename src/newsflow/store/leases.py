@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -176,24 +176,96 @@ def claim_source(store: Store, name: str, kind: str, owner: str, *, every: float
     never the lease.  Call ``finish_source`` when the poll ends.
     """
     now = now or utcnow()
-    tol = default_tolerance(every) if tolerance is None else tolerance
     with store.write() as conn:
-        _ensure_source_row(store, conn, name, kind, now)
-        row = conn.execute(
-            sa.select(sources.c.next_due_at).where(sources.c.name == name)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if row is None:  # another claimer holds the row right now
-            return None
-        due = row.next_due_at
-        if not force and due is not None and due > now + dt.timedelta(seconds=tol):
-            return None
-        lease = _take(store, conn, source_key(name), owner, now, ttl)
-        if lease is None:
-            return None
-        conn.execute(sources.update().where(sources.c.name == name)
-                     .values(next_due_at=slot_after(name, every, now + dt.timedelta(seconds=tol))))
-        return lease
+        return _claim_source(store, conn, name, kind, owner, every=every, ttl=ttl,
+                             tolerance=tolerance, force=force, now=now)
+
+
+def claim_sources(store: Store, wanted: Sequence[tuple[str, str, float]], owner: str, *,
+                  ttl: float, force: bool = False,
+                  now: dt.datetime | None = None) -> dict[str, Lease | None]:
+    """``claim_source`` for many ``(name, kind, every)`` at once: one transaction, and a
+    few statements for all of them (a run over 200 sources paid for 200 transactions
+    before its first fetch)."""
+    now = now or utcnow()
+    out: dict[str, Lease | None] = {name: None for name, _kind, _every in wanted}
+    every = {name: e for name, _kind, e in wanted}
+    names = list(every)
+    with store.write() as conn:
+        known = {n for part in _chunks(names) for n in conn.execute(
+            sa.select(sources.c.name).where(sources.c.name.in_(part))).scalars()}
+        for name, kind, _every in wanted:
+            if name not in known:
+                _ensure_source_row(store, conn, name, kind, now)
+        due: dict[str, dt.datetime | None] = {}
+        for part in _chunks(names):
+            rows = conn.execute(sa.select(sources.c.name, sources.c.next_due_at)
+                                .where(sources.c.name.in_(part))
+                                .with_for_update(skip_locked=True))
+            due.update((name, next_due) for name, next_due in rows)
+        tol = {n: default_tolerance(every[n]) for n in names}
+        # Rows another claimer holds right now are missing from ``due``: skipped.
+        def is_due(n: str) -> bool:
+            at = due[n]
+            return force or at is None or at <= now + dt.timedelta(seconds=tol[n])
+
+        candidates = [n for n in names if n in due and is_due(n)]
+        taken = _take_many(store, conn, [source_key(n) for n in candidates], owner, now, ttl)
+        claimed = [n for n in candidates if source_key(n) in taken]
+        if claimed:
+            conn.execute(
+                sources.update().where(sources.c.name == sa.bindparam("b_name"))
+                .values(next_due_at=sa.bindparam("b_due")),
+                [{"b_name": n, "b_due": slot_after(n, every[n],
+                                                   now + dt.timedelta(seconds=tol[n]))}
+                 for n in claimed])
+    expires = now + dt.timedelta(seconds=ttl)
+    out.update((n, Lease(source_key(n), owner, now, expires)) for n in claimed)
+    return out
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _take_many(store: Store, conn: sa.Connection, keys: Sequence[str], owner: str,
+               now: dt.datetime, ttl: float) -> set[str]:
+    """``_take`` for many keys in one statement per chunk; the keys we got."""
+    expires = now + dt.timedelta(seconds=ttl)
+    got: set[str] = set()
+    for part in _chunks(keys):
+        stmt = _insert(store).values([{"key": k, "owner": owner, "acquired_at": now,
+                                       "expires_at": expires} for k in part])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[leases.c.key],
+            set_={"owner": owner, "acquired_at": now, "expires_at": expires},
+            where=leases.c.expires_at <= now,
+        ).returning(leases.c.key)
+        got.update(conn.execute(stmt).scalars())
+    return got
+
+
+def _claim_source(store: Store, conn: sa.Connection, name: str, kind: str, owner: str, *,
+                  every: float, ttl: float, tolerance: float | None, force: bool,
+                  now: dt.datetime) -> Lease | None:
+    tol = default_tolerance(every) if tolerance is None else tolerance
+    _ensure_source_row(store, conn, name, kind, now)
+    row = conn.execute(
+        sa.select(sources.c.next_due_at).where(sources.c.name == name)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is None:  # another claimer holds the row right now
+        return None
+    due = row.next_due_at
+    if not force and due is not None and due > now + dt.timedelta(seconds=tol):
+        return None
+    lease = _take(store, conn, source_key(name), owner, now, ttl)
+    if lease is None:
+        return None
+    conn.execute(sources.update().where(sources.c.name == name)
+                 .values(next_due_at=slot_after(name, every, now + dt.timedelta(seconds=tol))))
+    return lease
 
 
 def finish_source(store: Store, lease: Lease, *, every: float) -> None:
@@ -202,24 +274,37 @@ def finish_source(store: Store, lease: Lease, *, every: float) -> None:
     The poll recorded its health and set ``next_due_at`` itself (now + interval, or a
     failure backoff).  After a success the next slot is the one after the claimed slot,
     even if the poll overran into it (it is then due at once).  After a failure the
-    backoff is kept, rounded up to a slot start so timers still find it.
+    backoff is kept, rounded up to a slot start so timers still find it.  Recording
+    the attempt with its lease (``sources.record_attempt``) does the same in one go.
     """
     name = lease.key.removeprefix("source:")
-    planned = slot_after(name, every, lease.acquired_at
-                         + dt.timedelta(seconds=default_tolerance(every)))
     with store.write() as conn:
         row = conn.execute(sa.select(sources.c.next_due_at, sources.c.consecutive_failures)
                            .where(sources.c.name == name)).first()
-        due = planned
-        if row is not None and row.consecutive_failures and row.next_due_at is not None:
-            # Round up: a backoff or Retry-After is a promise not to come back sooner.
-            back = row.next_due_at
-            on_grid = slot_start(name, every, back)
-            due = max(planned, on_grid if on_grid == back else on_grid + dt.timedelta(
-                seconds=every))
+        due = due_after_poll(lease, every=every,
+                             failures=row.consecutive_failures if row is not None else 0,
+                             backoff_due=row.next_due_at if row is not None else None)
         conn.execute(sources.update().where(sources.c.name == name).values(next_due_at=due))
-        conn.execute(leases.delete().where(leases.c.key == lease.key,
-                                           leases.c.owner == lease.owner))
+        drop_lease_in(conn, lease)
+
+
+def due_after_poll(lease: Lease, *, every: float, failures: int,
+                   backoff_due: dt.datetime | None) -> dt.datetime:
+    """When a source polled under ``lease`` is next due (see ``finish_source``)."""
+    name = lease.key.removeprefix("source:")
+    planned = slot_after(name, every, lease.acquired_at
+                         + dt.timedelta(seconds=default_tolerance(every)))
+    if not failures or backoff_due is None:
+        return planned
+    # Round up: a backoff or Retry-After is a promise not to come back sooner.
+    on_grid = slot_start(name, every, backoff_due)
+    return max(planned, on_grid if on_grid == backoff_due else on_grid + dt.timedelta(
+        seconds=every))
+
+
+def drop_lease_in(conn: sa.Connection, lease: Lease) -> None:
+    conn.execute(leases.delete().where(leases.c.key == lease.key,
+                                       leases.c.owner == lease.owner))
 
 
 def claim_due_sources(store: Store, owner: str, everies: dict[str, float], *, ttl: float,

@@ -10,11 +10,6 @@ insert loses a race is retried and then merges into the winner's row.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,22 +20,18 @@ from sqlalchemy.exc import IntegrityError
 from newsflow import clock
 from newsflow.errors import StoreError
 from newsflow.models import AbstractSection, Author, Paper, PaperRecord, Relevance
+from newsflow.records import (
+    PreparedRecord,
+    content_hash,
+    merge,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+    prepare,
+)
 from newsflow.store import Store
 from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
 
-# Enrichment records (source "enrich:<kind>") rank by their kind too: Crossref's deposited
-# metadata beats a feed's; a landing page only ties with one (and wins when richer).
-KIND_RANK = {"pubmed": 4, "europepmc": 3, "crossref": 2, "feed": 1, "landing": 1}
-SCALARS = ("title", "journal", "journal_abbrev", "volume", "issue", "pages", "pub_date",
-           "coi_statement", "url", "language")
-LISTS = ("publication_types", "mesh_terms", "keywords", "grants")
-# Fields whose change means later stages must look at the paper again.
-CONTENT_FIELDS = ("title", "abstract_sections", "doi", "pmid", "pmcid", "authors", "journal",
-                  "pub_date", "publication_types", "mesh_terms", "keywords", "coi_statement",
-                  "updates", "retracted", "corrected", "is_preprint")
-RETRACTION_TYPES = {"retractionin", "retraction in", "retracted publication"}
-CORRECTION_TYPES = {"erratumin", "correctionin", "expressionofconcernin", "republishedin",
-                    "updatein"}
 _MAX_ATTEMPTS = 5
 
 
@@ -51,83 +42,6 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     paper_ids: list[int] = field(default_factory=list)
-
-
-# --- normalisation ---------------------------------------------------------------------------
-
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|info:doi/|urn:doi:)",
-                         re.IGNORECASE)
-
-
-def normalize_doi(doi: str | None) -> str | None:
-    if not doi:
-        return None
-    d = doi.strip()
-    while True:
-        stripped = _DOI_PREFIX.sub("", d).strip()
-        if stripped == d:
-            break
-        d = stripped
-    d = d.lower().rstrip(".,;")
-    return d if re.match(r"^10\.\d{4,9}/\S+$", d) else None
-
-
-def normalize_pmid(pmid: str | None) -> str | None:
-    if not pmid:
-        return None
-    m = re.search(r"\d{1,9}", str(pmid))
-    return m.group(0).lstrip("0") or None if m else None
-
-
-def normalize_pmcid(pmcid: str | None) -> str | None:
-    if not pmcid:
-        return None
-    m = re.search(r"(?:PMC)?(\d{3,10})", str(pmcid).strip(), re.IGNORECASE)
-    return f"PMC{m.group(1)}" if m else None
-
-
-def _ascii_fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def normalize_title(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", _ascii_fold(title)).strip()
-
-
-def surname(name: str) -> str:
-    """Best guess at a surname from 'Jane Q. Smith', 'Smith JQ' or 'Smith, Jane'."""
-    name = name.strip()
-    if "," in name:
-        return _ascii_fold(name.split(",")[0]).strip()
-    tokens = name.split()
-    if not tokens:
-        return ""
-    # "Smith JQ" (PubMed style): trailing initials follow the surname.
-    initials = tokens[-1].replace(".", "")
-    if len(tokens) > 1 and 1 <= len(initials) <= 3 and initials.isalpha() and initials.isupper():
-        return _ascii_fold(" ".join(tokens[:-1])).strip()
-    return _ascii_fold(tokens[-1]).strip()
-
-
-def fingerprint(title: str, authors: Sequence[Author], pub_date: str | None) -> str | None:
-    t = normalize_title(title)
-    if len(t) < 12:  # too short to tell works apart ("Editorial", "Erratum")
-        return None
-    first = re.sub(r"[^a-z]", "", surname(authors[0].name)) if authors else ""
-    year = (pub_date or "")[:4]
-    return hashlib.sha256(f"{t}|{first}|{year}".encode()).hexdigest()
-
-
-def normalize_record(rec: PaperRecord) -> PaperRecord:
-    return dataclasses.replace(rec, doi=normalize_doi(rec.doi), pmid=normalize_pmid(rec.pmid),
-                               pmcid=normalize_pmcid(rec.pmcid))
-
-
-def entry_hash(rec: PaperRecord) -> str:
-    data = dataclasses.asdict(rec)
-    data.pop("field_sources", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -152,7 +66,10 @@ _RELINK = (paper_sources.update()
            .values(paper_id=_B("b_paper_id"), entry_hash=_B("b_hash"), last_seen=_B("b_now")))
 _INSERT_LINK = paper_sources.insert()
 _INSERT_PAPER = papers.insert().returning(papers.c.id)
-_INSERT_PAPERS = papers.insert().returning(papers.c.id, sort_by_parameter_order=True)
+# Rows come back matched by a unique key, not by position: asking SQLAlchemy to keep
+# parameter order makes SQLite insert one row per statement.
+_UNIQUE_KEYS = ("doi", "pmid", "pmcid", "fingerprint")
+_INSERT_PAPERS = papers.insert().returning(papers.c.id, *(papers.c[k] for k in _UNIQUE_KEYS))
 _SEL_BY_IDS = sa.select(papers.c.id).where(sa.or_(
     papers.c.doi == _B("doi"), papers.c.pmid == _B("pmid"), papers.c.pmcid == _B("pmcid")))
 _SEL_BY_FP = (sa.select(papers.c.id, papers.c.doi, papers.c.pmid)
@@ -162,12 +79,13 @@ _SEL_FP_OTHER = sa.select(papers.c.id).where(papers.c.fingerprint == _B("fp"),
 _SEL_PAPER = sa.select(papers).where(papers.c.id == _B("pid"))
 
 
-def upsert_records(store: Store, records: Iterable[PaperRecord]) -> UpsertResult:
+def upsert_records(store: Store,
+                   records: Iterable[PaperRecord | PreparedRecord]) -> UpsertResult:
     """Merge records into papers, one savepoint per record, one transaction per call."""
     result = UpsertResult()
-    pending = [normalize_record(r) for r in records]
+    pending = [prepare(r) for r in records]
     for _attempt in range(_MAX_ATTEMPTS):
-        retry: list[PaperRecord] = []
+        retry: list[PreparedRecord] = []
         with store.write() as conn:
             kinds = dict(conn.execute(sa.select(sources.c.name, sources.c.kind)).all())
             now = clock.utcnow()
@@ -179,7 +97,7 @@ def upsert_records(store: Store, records: Iterable[PaperRecord]) -> UpsertResult
             for rec in pending:
                 if id(rec) in fresh_ids:
                     continue
-                ehash = entry_hash(rec)
+                ehash = rec.entry_hash
                 link = links.get((rec.source, rec.entry_id))
                 if link is not None and link[1] == ehash:
                     # Seen before, byte for byte: only note that it is still there.
@@ -203,65 +121,112 @@ def upsert_records(store: Store, records: Iterable[PaperRecord]) -> UpsertResult
                      "unique keys kept conflicting")
 
 
-def _insert_fresh(conn: sa.Connection, recs: list[PaperRecord],
+def _insert_fresh(conn: sa.Connection, recs: list[PreparedRecord],
                   links: dict[tuple[str, str], tuple[int, str | None]],
                   now: Any) -> dict[int, int]:
     """Insert, in bulk, the records that cannot match any stored paper or each other.
 
     Most records of a first fetch are new works; one multi-row insert for them is far
     cheaper than the per-record merge.  Anything that might match goes the slow way.
-    Returns ``id(record) → paper id`` for the records it inserted.
+    A record whose fingerprint is held by a paper with a conflicting DOI or PMID is
+    a different work (``_matching_ids``): it is inserted here, without a fingerprint,
+    just as the slow path would.  Returns ``id(record) → paper id`` for the records
+    it inserted.
     """
-    keyed: list[tuple[PaperRecord, list[tuple[str, str]]]] = []
+    keyed: list[tuple[PreparedRecord, list[tuple[str, str]], str | None]] = []
     for rec in recs:
         if (rec.source, rec.entry_id) in links:
             continue
-        keys = [(k, v) for k, v in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid),
-                                    ("fingerprint", fingerprint(rec.title, rec.authors,
-                                                                rec.pub_date))) if v]
-        keyed.append((rec, keys))
+        ids = [(k, v) for k, v in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid))
+               if v]
+        keyed.append((rec, ids, rec.fp))
     if not keyed:
         return {}
-    wanted: dict[str, set[str]] = {"doi": set(), "pmid": set(), "pmcid": set(),
-                                   "fingerprint": set()}
     counts: dict[tuple[str, str], int] = {}
-    for _rec, keys in keyed:
-        for k, v in keys:
-            wanted[k].add(v)
-            counts[(k, v)] = counts.get((k, v), 0) + 1
-    taken: set[tuple[str, str]] = set()
-    for k, wanted_values in wanted.items():
-        col = papers.c[k]
-        vals = sorted(wanted_values)
-        for i in range(0, len(vals), 500):
-            for v in conn.execute(sa.select(col).where(col.in_(vals[i:i + 500]))).scalars():
-                taken.add((k, v))
+    for _rec, ids, _fp in keyed:
+        for key in ids:
+            counts[key] = counts.get(key, 0) + 1
+    taken = _taken_ids(conn, counts)
+    # fingerprint → (doi, pmid) of the paper holding it, stored or inserted below
+    holders = _fingerprint_holders(conn, {fp for _r, _i, fp in keyed if fp})
     seen_entries: set[tuple[str, str]] = set()
-    fresh = []
-    for rec, keys in keyed:
+    fresh: list[tuple[PreparedRecord, str | None]] = []
+    for rec, ids, fp in keyed:
         entry = (rec.source, rec.entry_id)
-        if entry in seen_entries or any(key in taken or counts[key] > 1 for key in keys):
+        if entry in seen_entries or any(key in taken or counts[key] > 1 for key in ids):
             continue
+        if fp is not None and fp in holders:
+            doi, pmid = holders[fp]
+            if not ((rec.doi and doi and rec.doi != doi) or (rec.pmid and pmid and rec.pmid != pmid)):
+                continue  # may be the same work: the slow path decides
+            fp = None
+        elif fp is not None:
+            holders[fp] = (rec.doi, rec.pmid)
         seen_entries.add(entry)
-        fresh.append(rec)
+        fresh.append((rec, fp))
     if not fresh:
         return {}
     rows = []
-    for rec in fresh:
-        values = _merge(_empty_row(), rec, {rec.source: rec.source_kind})
-        values["content_hash"] = content_hash(values)
-        values["created_at"] = values["updated_at"] = now
+    for rec, fp in fresh:
+        values = {**rec.fresh_row, "fingerprint": fp, "created_at": now, "updated_at": now}
         rows.append(values)
     try:
         with conn.begin_nested():
-            ids = list(conn.execute(_INSERT_PAPERS, rows).scalars())
+            pids = _insert_rows(conn, rows)
             conn.execute(_INSERT_LINK, [
                 {"paper_id": pid, "source": rec.source, "entry_id": rec.entry_id,
-                 "entry_hash": entry_hash(rec), "first_seen": now, "last_seen": now}
-                for rec, pid in zip(fresh, ids, strict=True)])
+                 "entry_hash": rec.entry_hash, "first_seen": now, "last_seen": now}
+                for (rec, _fp), pid in zip(fresh, pids, strict=True)])
     except IntegrityError:
         return {}  # another writer got there first; the per-record path sorts it out
-    return {id(rec): pid for rec, pid in zip(fresh, ids, strict=True)}
+    return {id(rec): pid for (rec, _fp), pid in zip(fresh, pids, strict=True)}
+
+
+def _taken_ids(conn: sa.Connection, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    wanted: dict[str, list[str]] = {}
+    for k, v in keys:
+        wanted.setdefault(k, []).append(v)
+    taken: set[tuple[str, str]] = set()
+    for k, vals in wanted.items():
+        col = papers.c[k]
+        for i in range(0, len(vals), 500):
+            for v in conn.execute(sa.select(col).where(col.in_(vals[i:i + 500]))).scalars():
+                taken.add((k, v))
+    return taken
+
+
+def _fingerprint_holders(conn: sa.Connection,
+                         fps: set[str]) -> dict[str, tuple[str | None, str | None]]:
+    vals = sorted(fps)
+    out = {}
+    for i in range(0, len(vals), 500):
+        rows = conn.execute(sa.select(papers.c.fingerprint, papers.c.doi, papers.c.pmid)
+                            .where(papers.c.fingerprint.in_(vals[i:i + 500])))
+        for fp, doi, pmid in rows:
+            out[fp] = (doi, pmid)
+    return out
+
+
+def _insert_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert paper rows in one statement; their ids, in the order of ``rows``."""
+    def first_key(values: Any) -> tuple[str, Any] | None:
+        return next(((k, values[k]) for k in _UNIQUE_KEYS if values[k] is not None), None)
+
+    keyed = [r for r in rows if first_key(r) is not None]
+    by_key: dict[tuple[str, Any], int] = {}
+    if keyed:
+        for row in conn.execute(_INSERT_PAPERS, keyed).mappings():
+            key = first_key(row)
+            assert key is not None
+            by_key[key] = row["id"]
+    ids = []
+    for r in rows:
+        key = first_key(r)
+        if key is None:  # no identifier and no fingerprint: rare, one at a time
+            ids.append(int(conn.execute(_INSERT_PAPER, r).scalar_one()))
+        else:
+            ids.append(by_key[key])
+    return ids
 
 
 def _count(result: UpsertResult, outcome: str, pid: int) -> None:
@@ -272,7 +237,7 @@ def _count(result: UpsertResult, outcome: str, pid: int) -> None:
 
 
 def _known_links(conn: sa.Connection,
-                 recs: list[PaperRecord]) -> dict[tuple[str, str], tuple[int, str | None]]:
+                 recs: Sequence[PreparedRecord]) -> dict[tuple[str, str], tuple[int, str | None]]:
     by_source: dict[str, list[str]] = {}
     for r in recs:
         by_source.setdefault(r.source, []).append(r.entry_id)
@@ -286,7 +251,7 @@ def _known_links(conn: sa.Connection,
     return out
 
 
-def _upsert_one(conn: sa.Connection, rec: PaperRecord, ehash: str, kinds: dict[str, str],
+def _upsert_one(conn: sa.Connection, rec: PreparedRecord, ehash: str, kinds: dict[str, str],
                 now: Any) -> tuple[str, int]:
     # Read the link again inside the savepoint: a retry after a lost race must see it.
     link = conn.execute(_SEL_LINK, {"source": rec.source, "entry_id": rec.entry_id}).first()
@@ -300,7 +265,7 @@ def _upsert_one(conn: sa.Connection, rec: PaperRecord, ehash: str, kinds: dict[s
     for other in sorted(ids - {keep}):
         _fold(conn, keep, other)
     row = conn.execute(_SEL_PAPER, {"pid": keep}).mappings().one()
-    values = _merge(dict(row), rec, kinds)
+    values = merge(dict(row), rec.record, kinds)
     new_hash = content_hash(values)
     changed = new_hash != row["content_hash"]
     updates = {k: v for k, v in values.items() if row.get(k) != v}
@@ -316,13 +281,13 @@ def _upsert_one(conn: sa.Connection, rec: PaperRecord, ehash: str, kinds: dict[s
     return ("updated" if changed else "unchanged"), keep
 
 
-def _matching_ids(conn: sa.Connection, rec: PaperRecord, linked: int | None) -> set[int]:
+def _matching_ids(conn: sa.Connection, rec: PreparedRecord, linked: int | None) -> set[int]:
     ids: set[int] = {linked} if linked else set()
     if rec.doi or rec.pmid or rec.pmcid:
         ids |= set(conn.execute(_SEL_BY_IDS, {"doi": rec.doi, "pmid": rec.pmid,
                                               "pmcid": rec.pmcid}).scalars())
     if not ids:
-        fp = fingerprint(rec.title, rec.authors, rec.pub_date)
+        fp = rec.fp
         if fp:
             row = conn.execute(_SEL_BY_FP, {"fp": fp}).first()
             # A fingerprint match never overrides a conflicting identifier.
@@ -332,25 +297,15 @@ def _matching_ids(conn: sa.Connection, rec: PaperRecord, linked: int | None) -> 
     return ids
 
 
-def _empty_row() -> dict[str, Any]:
-    return {"title": "", "abstract_sections": [], "authors": [], "publication_types": [],
-            "mesh_terms": [], "keywords": [], "grants": [], "updates": [], "field_sources": {},
-            "is_preprint": False, "retracted": False, "corrected": False, "doi": None,
-            "pmid": None, "pmcid": None, "fingerprint": None, "content_hash": None,
-            **{k: None for k in SCALARS if k != "title"}}
-
-
-def _insert(conn: sa.Connection, rec: PaperRecord, now: Any) -> int:
-    values = _merge(_empty_row(), rec, {rec.source: rec.source_kind})
+def _insert(conn: sa.Connection, rec: PreparedRecord, now: Any) -> int:
+    values = {**rec.fresh_row, "created_at": now, "updated_at": now}
     fp = values.get("fingerprint")
     if fp and conn.execute(_SEL_BY_FP, {"fp": fp}).first():
         values["fingerprint"] = None
-    values["content_hash"] = content_hash(values)
-    values["created_at"] = values["updated_at"] = now
     return int(conn.execute(_INSERT_PAPER, values).scalar_one())
 
 
-def _link(conn: sa.Connection, pid: int, rec: PaperRecord, ehash: str, now: Any,
+def _link(conn: sa.Connection, pid: int, rec: PreparedRecord, ehash: str, now: Any,
           *, exists: bool) -> None:
     if exists:
         conn.execute(_RELINK, {"b_source": rec.source, "b_entry_id": rec.entry_id,
@@ -379,109 +334,6 @@ def _fold(conn: sa.Connection, keep: int, other: int) -> None:
             fill[key] = row[key]
     if fill:
         conn.execute(papers.update().where(papers.c.id == keep).values(**fill))
-
-
-def _owner_kind(kinds: dict[str, str], owner: str) -> str | None:
-    if owner in kinds:
-        return kinds[owner]
-    return owner.split(":", 1)[1] if owner.startswith("enrich:") else None
-
-
-def _rank(kind: str | None) -> int:
-    return KIND_RANK.get(kind or "", 0)
-
-
-def _merge(row: dict[str, Any], rec: PaperRecord, kinds: dict[str, str]) -> dict[str, Any]:
-    """The paper's columns after taking in ``rec``; richer sources win field by field."""
-    fs: dict[str, str] = dict(row.get("field_sources") or {})
-    inc_rank = _rank(rec.source_kind)
-    out: dict[str, Any] = {}
-
-    def wins(name: str, incoming_richer: bool = False) -> bool:
-        owner = fs.get(name)
-        if owner is None or owner == rec.source:
-            return True
-        cur_rank = _rank(_owner_kind(kinds, owner))
-        return inc_rank > cur_rank or (inc_rank == cur_rank and incoming_richer)
-
-    def take(name: str, value: Any) -> None:
-        out[name] = value
-        fs[name] = rec.source
-
-    # Identifiers are only ever filled in, never replaced: lookups by the first one must
-    # keep working (Cochrane review updates, for one, share a DOI across PMIDs).
-    for key in ("doi", "pmid", "pmcid"):
-        value = getattr(rec, key)
-        if value and not row.get(key):
-            take(key, value)
-    for key in SCALARS:
-        value = getattr(rec, key)
-        if isinstance(value, str):
-            value = value.strip() or None
-        if not value:
-            continue
-        current = row.get(key)
-        richer = key == "pub_date" and bool(current) and len(value) > len(str(current)) and \
-            value.startswith(str(current))
-        if not current or wins(key, richer):
-            take(key, value)
-
-    sections = [dataclasses.asdict(s) for s in rec.abstract_sections if s.text.strip()]
-    if sections:
-        current = row.get("abstract_sections") or []
-        if not current or wins("abstract", _abstract_score(sections) > _abstract_score(current)):
-            out["abstract_sections"] = sections
-            fs["abstract"] = rec.source
-    authors = [dataclasses.asdict(a) for a in rec.authors if a.name.strip()]
-    if authors:
-        current = row.get("authors") or []
-        richer = sum(1 for a in authors if a.get("affiliation")) > \
-            sum(1 for a in current if a.get("affiliation"))
-        if not current or wins("authors", richer):
-            take("authors", authors)
-    for key in LISTS:
-        value = [v for v in getattr(rec, key) if v]
-        if not value:
-            continue
-        current = list(row.get(key) or [])
-        if not current or wins(key):
-            take(key, value)
-        elif _rank(_owner_kind(kinds, fs.get(key) or "")) == inc_rank:
-            out[key] = current + [v for v in value if v not in current]
-
-    updates = list(row.get("updates") or [])
-    for u in rec.updates:
-        if u not in updates:
-            updates.append(u)
-    out["updates"] = updates
-    types = {t.lower() for t in (out.get("publication_types") or row.get("publication_types")
-                                 or [])}
-    kinds_seen = {str(u.get("type", "")).lower() for u in updates}
-    out["retracted"] = bool(row.get("retracted")) or bool((kinds_seen | types) & RETRACTION_TYPES)
-    out["corrected"] = bool(row.get("corrected")) or bool(kinds_seen & CORRECTION_TYPES)
-    if rec.is_preprint and (not fs.get("is_preprint") or wins("is_preprint")):
-        take("is_preprint", True)
-    elif not rec.is_preprint and row.get("is_preprint") and wins("is_preprint"):
-        take("is_preprint", False)
-
-    merged = {**row, **out}
-    out["fingerprint"] = row.get("fingerprint") or fingerprint(
-        merged.get("title") or "", [Author(**a) for a in merged.get("authors") or []],
-        merged.get("pub_date"))
-    out["field_sources"] = fs
-    result = {k: merged.get(k) for k in _empty_row() if k != "content_hash"}
-    result.update(out)
-    return result
-
-
-def _abstract_score(sections: list[dict[str, Any]]) -> tuple[int, int]:
-    labelled = sum(1 for s in sections if s.get("label"))
-    return (1 if labelled > 1 else 0, sum(len(s.get("text") or "") for s in sections))
-
-
-def content_hash(values: dict[str, Any]) -> str:
-    data = {k: values.get(k) for k in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ server's Retry-After is honoured when it asks for longer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from newsflow import clock
 from newsflow.models import SourceConfig
 from newsflow.store import Store
+from newsflow.store.leases import Lease, drop_lease_in, due_after_poll
 from newsflow.store.schema import fetches, sources
 
 DEFAULT_BACKOFF_MAX = 86400
@@ -84,10 +85,20 @@ def sync_sources(store: Store, configs: Iterable[SourceConfig]) -> None:
 
 
 def get_state(store: Store, name: str) -> SourceState | None:
+    return get_states(store, [name]).get(name)
+
+
+def get_states(store: Store, names: Sequence[str]) -> dict[str, SourceState]:
+    out: dict[str, SourceState] = {}
     with store.read() as conn:
-        row = conn.execute(sa.select(sources).where(sources.c.name == name)).mappings().first()
-    if row is None:
-        return None
+        for i in range(0, len(names), 500):
+            rows = conn.execute(sa.select(sources)
+                                .where(sources.c.name.in_(names[i:i + 500]))).mappings()
+            out.update((row["name"], _state(row)) for row in rows)
+    return out
+
+
+def _state(row: Any) -> SourceState:
     return SourceState(name=row["name"], kind=row["kind"], etag=row["etag"],
                        last_modified=row["last_modified"], body_hash=row["body_hash"],
                        window_end=row["window_end"],
@@ -118,7 +129,9 @@ def failure_delay(every_seconds: int, failures: int, backoff_max: int,
 
 
 def record_attempt(store: Store, name: str, attempt: Attempt, *, every_seconds: int,
-                   backoff_max: int = DEFAULT_BACKOFF_MAX) -> None:
+                   backoff_max: int = DEFAULT_BACKOFF_MAX, lease: Lease | None = None) -> None:
+    """Record one attempt on the source; with ``lease``, end that poll in the same
+    transaction (``leases.finish_source``)."""
     now = clock.utcnow()
     started = attempt.started_at or now
     with store.write() as conn:
@@ -149,6 +162,10 @@ def record_attempt(store: Store, name: str, attempt: Attempt, *, every_seconds: 
                 values["last_new_item_at"] = now
         delay = failure_delay(every_seconds, failures, backoff_max, attempt.retry_after_s)
         values["next_due_at"] = now + dt.timedelta(seconds=delay)
+        if lease is not None:  # the poll ends here: back on its slot grid
+            values["next_due_at"] = due_after_poll(lease, every=every_seconds,
+                                                   failures=failures,
+                                                   backoff_due=values["next_due_at"])
         if row is None:
             conn.execute(sources.insert().values(name=name, kind="feed", created_at=now,
                                                  **{"consecutive_failures": 0, **values}))
@@ -159,6 +176,8 @@ def record_attempt(store: Store, name: str, attempt: Attempt, *, every_seconds: 
             http_status=attempt.http_status, bytes=attempt.bytes,
             duration_ms=attempt.duration_ms, entries=attempt.entries, new=attempt.new,
             error=attempt.error))
+        if lease is not None:
+            drop_lease_in(conn, lease)
 
 
 def list_health(store: Store) -> list[dict[str, Any]]:
