@@ -9,6 +9,7 @@ from newsflow.app import App
 from newsflow.cli import cli
 from newsflow.demo import DEMO_DATA, FEEDS
 from newsflow.store import papers as sp
+from newsflow.store.facts import load_facts
 
 
 def test_demo_runs_offline_and_merges_feed_with_pubmed(tmp_path: Path) -> None:
@@ -21,9 +22,27 @@ def test_demo_runs_offline_and_merges_feed_with_pubmed(tmp_path: Path) -> None:
     assert report["papers_new"] >= 45 and report["processing"]["failed"] == 0
     assert any("papers list" in line for line in out["next_steps"])
     app = App.from_config(out["config"])
-    paper = sp.get_paper(app.store, "10.1038/s41390-024-03336-8")
-    assert set(paper.sources) == {"Pediatric Research (eTOC)", "PubMed: skin disease (demo)"}
-    assert paper.abstract_sections[0].label == "BACKGROUND"
+    merged = sp.get_paper(app.store, "10.1007/s13730-024-00883-1")
+    assert set(merged.sources) == {"Pediatric Research (eTOC)", "PubMed: skin disease (demo)"}
+    # The other eTOC item is a title-only teaser that the demo's PubMed search does not
+    # return: enrichment found its record by DOI, and the later stages used it.
+    enriched = sp.get_paper(app.store, "10.1038/s41390-024-03336-8")
+    assert set(enriched.sources) == {"Pediatric Research (eTOC)", "enrich:pubmed"}
+    assert enriched.pmid == "38909159" and enriched.abstract_sections[0].label == "BACKGROUND"
+    assert enriched.field_sources["abstract"] == "enrich:pubmed"
+    facts = load_facts(app.store, enriched.id)
+    assert facts["design"].normalized == "systematic_review"
+    assert facts["condition"].value == "dermatomyositis"
+    lines = out["enrichment"]
+    assert lines[0].startswith(f"Paper {enriched.id} (Cardiac evaluation") and "by pubmed" in lines[0]
+    assert "design = Systematic Review" in lines[1]
+    # every lookup stayed on the demo's own server, and none went to a publisher's page
+    settings = app.settings
+    local = out["config"] and settings["ncbi.base_url"].split("/eutils")[0]
+    assert local.startswith("http://127.0.0.1:")
+    assert all(settings[k].startswith(local) for k in
+               ("ncbi.base_url", "europepmc.base_url", "crossref.base_url"))
+    assert "landing" not in settings["enrich.steps"].split(",")
     app.close()
     again = json.loads(runner.invoke(cli, ["demo", "--dir", str(tmp_path / "demo"),
                                            "--json"]).output)["report"]

@@ -18,6 +18,7 @@ from newsflow import clock, pipeline
 from newsflow.app import App
 from newsflow.cli import cli
 from newsflow.enrich import EnrichResult, enrich_one, retry_delay
+from newsflow.errors import ConfigError
 from newsflow.http import Fetcher
 from newsflow.models import AbstractSection, PaperRecord
 from newsflow.settings import load_settings
@@ -283,3 +284,28 @@ def test_cli_enrich_now_and_show_the_state(app: App, server: CorpusServer, corpu
     assert shown["field_sources"]["abstract"] == "enrich:pubmed"
     res = CliRunner().invoke(cli, ["--config", cfg, "papers", "enrich", "--help"])
     assert "Example: newsflow papers enrich" in res.output
+
+
+def test_steps_setting_leaves_out_the_landing_page(store: Store, server: CorpusServer,
+                                                  corpus: Path, tmp_path: Path) -> None:
+    serve(server, corpus)
+    page = server.add("/article/plos", (corpus / PLOS).read_bytes(),
+                      content_type="text/html; charset=utf-8")
+    no_landing = make_app(store, server, tmp_path, **{"enrich.steps": "pubmed, crossref"})
+    assert no_landing.settings["enrich.steps"] == "pubmed,crossref"
+    pid = add_feed_paper(store, doi="10.1371/journal.pone.0213978", title="PLOS teaser",
+                         url=page)
+    res = enrich(no_landing, pid)
+    assert [s.step for s in res.steps] == ["pubmed", "crossref"]
+    assert res.status == "retry" and server.hits("/article/plos") == 0
+    assert server.hits("/epmc/search") == 0
+
+
+def test_unknown_enrichment_step_is_a_config_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "n.toml"
+    cfg.write_text('[enrich]\nsteps = "pubmed,scholar"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    text = str(err.value)
+    assert str(cfg) in text and "enrich.steps" in text and "'scholar'" in text
+    assert "pubmed, europepmc, crossref, landing" in text

@@ -375,6 +375,24 @@ def test_ncbi_rate_with_key_is_ten_per_second(server: CorpusServer) -> None:
                or "api_key=***" in r.url for r in results)
 
 
+def test_ncbi_rate_holds_across_fetchers_threads_and_event_loops(server: CorpusServer) -> None:
+    # Each enrichment, and each daemon worker thread, makes its own Fetcher on its own
+    # event loop; NCBI counts them all as one client.
+    url = server.add("/efetch.fcgi", b"<PubmedArticleSet/>")
+
+    def worker() -> None:
+        for _ in range(3):  # one Fetcher per "paper", one after another
+            run(lambda f: asyncio.gather(*(f.get(url, rate_key="ncbi") for _ in range(2))))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps = times(server, "/efetch.fcgi")
+    assert len(stamps) == 12 and max_in_window(stamps) == 3
+
+
 def test_rate_limiter_is_strict_over_many_windows() -> None:
     async def main() -> list[float]:
         lim = RateLimiter(3, 1.0)

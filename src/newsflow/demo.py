@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -39,17 +40,58 @@ class DemoResult:
     config_path: Path
     report: RunReport
     next_steps: list[str] = field(default_factory=list)
+    enrichment: list[str] = field(default_factory=list)
+
+
+def enrichment_lines(app: App) -> list[str]:
+    """What enrichment found, paper by paper, with the facts then extracted."""
+    from newsflow.extract import FACT_NAMES
+    from newsflow.store import enrichment as store_enrichment
+    from newsflow.store import facts as store_facts
+
+    summary = store_enrichment.enrichment_summary(app.store)
+    lines = []
+    for pid, title, taken in summary.enriched:
+        steps = sorted({s.removeprefix("enrich:") for s in taken.values()})
+        lines.append(f"Paper {pid} ({title}): {', '.join(sorted(taken))} found by "
+                     f"{', '.join(steps)}")
+        facts = store_facts.load_facts(app.store, pid)
+        shown = [f"{name} = {facts[name].value}" for name in FACT_NAMES if name in facts]
+        lines.append("  facts: " + ("; ".join(shown[:6]) if shown else "none found"))
+    waiting = summary.by_status.get("retry", 0)
+    if waiting:
+        lines.append(f"{waiting} papers still lack an abstract or key metadata and will be "
+                     "looked up again later (reasons: newsflow papers show ID)")
+    return lines
 
 
 def _pmids() -> list[str]:
+    """What the demo's PubMed search finds.  ``enrich_pubmed_*.xml`` records are only
+    found by DOI, as enrichment looks them up."""
     return sorted(p.stem.split("_", 1)[1] for p in DEMO_DATA.glob("pubmed_*.xml"))
+
+
+def _pubmed_file(pmid: str) -> Path | None:
+    for name in (f"pubmed_{pmid}.xml", f"enrich_pubmed_{pmid}.xml"):
+        if pmid.isdigit() and (DEMO_DATA / name).is_file():
+            return DEMO_DATA / name
+    return None
+
+
+def _pmids_for_doi(doi: str) -> list[str]:
+    found = []
+    for path in sorted(DEMO_DATA.glob("*pubmed_*.xml")):
+        m = re.search(rb'<ArticleId IdType="doi">([^<]+)</ArticleId>', path.read_bytes())
+        if m and m.group(1).decode().strip().lower() == doi.lower():
+            found.append(path.stem.rsplit("_", 1)[1])
+    return found
 
 
 def _efetch(ids: list[str]) -> bytes:
     blocks = []
     for pmid in ids:
-        path = DEMO_DATA / f"pubmed_{pmid}.xml"
-        if pmid.isdigit() and path.is_file():
+        path = _pubmed_file(pmid)
+        if path is not None:
             m = re.search(rb"<PubmedArticle>.*</PubmedArticle>", path.read_bytes(), re.DOTALL)
             if m:
                 blocks.append(m.group(0))
@@ -57,14 +99,28 @@ def _efetch(ids: list[str]) -> bytes:
         b"</PubmedArticleSet>"
 
 
-def _esearch() -> bytes:
-    ids = _pmids()
+def _esearch(term: str) -> bytes:
+    by_doi = re.fullmatch(r'"(.+)"\[doi\]', term.strip())
+    ids = _pmids_for_doi(by_doi.group(1)) if by_doi else _pmids()
     return (f'<?xml version="1.0" ?>\n<eSearchResult><Count>{len(ids)}</Count><RetMax>'
             f"{len(ids)}</RetMax><RetStart>0</RetStart><IdList>"
             + "".join(f"<Id>{i}</Id>" for i in ids) + "</IdList></eSearchResult>").encode()
 
 
 _EMPTY_EPMC = b'{"version": "6.9", "hitCount": 0, "resultList": {"result": []}}'
+_CROSSREF_404 = b"Resource not found."
+
+
+def _europepmc(query: dict[str, str]) -> bytes:
+    by_doi = re.fullmatch(r'DOI:"(.+)"', query.get("query", "").strip())
+    page = (DEMO_DATA / "europepmc_search_core.json").read_bytes()
+    if by_doi:  # enrichment's lookup: the recorded results with that DOI, if any
+        doc = json.loads(page)
+        hits = [r for r in doc["resultList"]["result"]
+                if str(r.get("doi", "")).lower() == by_doi.group(1).lower()]
+        return json.dumps({"version": doc.get("version"), "hitCount": len(hits),
+                           "resultList": {"result": hits}}).encode()
+    return page if query.get("cursorMark") == "*" else _EMPTY_EPMC
 
 
 def _respond(path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
@@ -73,13 +129,13 @@ def _respond(path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
         if file.name in FEEDS.values() and file.is_file():
             return 200, "application/xml", file.read_bytes()
     if path == "/eutils/esearch.fcgi":
-        return 200, "text/xml", _esearch()
+        return 200, "text/xml", _esearch(query.get("term", ""))
     if path == "/eutils/efetch.fcgi":
         return 200, "text/xml", _efetch(query.get("id", "").split(","))
     if path == "/europepmc/search":
-        body = (DEMO_DATA / "europepmc_search_core.json").read_bytes() \
-            if query.get("cursorMark") == "*" else _EMPTY_EPMC
-        return 200, "application/json", body
+        return 200, "application/json", _europepmc(query)
+    if path.startswith("/crossref/works/"):
+        return 404, "text/plain", _CROSSREF_404  # Crossref's answer for a DOI it lacks
     return 404, "text/plain", b"not found"
 
 
@@ -136,9 +192,13 @@ def write_config(directory: Path, base: str) -> Path:
     cfg = d / "newsflow.toml"
     cfg.write_text(f'# Written by `newsflow demo`.\ndata_dir = "{d}"\n'
                    'sources_file = "sources.toml"\n\n[http]\nretries = 1\n\n'
-                   '# Enrichment looks papers up at PubMed, Europe PMC, Crossref and the\n'
-                   '# publisher by DOI; the demo stays offline, so it is off here.\n'
-                   '[enrich]\nenabled = false\n')
+                   '# Enrichment looks papers up by DOI at PubMed, Europe PMC and Crossref,\n'
+                   "# all answered here by the demo's local server.  The publisher's page\n"
+                   '# (the "landing" step) would be a real website, so the demo skips it.\n'
+                   f'[ncbi]\nbase_url = "{base}/eutils"\n\n'
+                   f'[europepmc]\nbase_url = "{base}/europepmc"\n\n'
+                   f'[crossref]\nbase_url = "{base}/crossref"\n\n'
+                   '[enrich]\nsteps = "pubmed,europepmc,crossref"\n')
     return cfg
 
 
@@ -150,6 +210,7 @@ def run_demo(directory: Path = DEFAULT_DIR) -> DemoResult:
         try:
             app.open_store_for_init().migrate()
             report = run_sources(app, all=True)
+            enrichment = enrichment_lines(app)
             # Approve one clean draft and publish it into <dir>/site; says where the files are.
             published = publish_demo_step(app, directory)
             # After publishing, so the review UI's "drafts waiting" count is current.
@@ -159,4 +220,4 @@ def run_demo(directory: Path = DEFAULT_DIR) -> DemoResult:
     steps += [f"Browse the papers: newsflow --config {cfg} papers list",
               f"Source health:     newsflow --config {cfg} sources"]
     steps += published
-    return DemoResult(config_path=cfg, report=report, next_steps=steps)
+    return DemoResult(config_path=cfg, report=report, next_steps=steps, enrichment=enrichment)

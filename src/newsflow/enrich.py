@@ -238,7 +238,8 @@ async def gather(fetcher: Fetcher, settings: Settings,
     view = dataclasses.replace(paper, abstract_sections=list(paper.abstract_sections))
     records: list[PaperRecord] = []
     outcomes: list[StepOutcome] = []
-    for name in STEP_ORDER:
+    enabled = set(settings["enrich.steps"].split(","))
+    for name in (n for n in STEP_ORDER if n in enabled):
         missing = missing_fields(view)
         if not missing:
             break

@@ -29,6 +29,7 @@ import logging
 import math
 import re
 import sys
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Mapping
@@ -138,7 +139,14 @@ class RateLimiter:
     response headers arrive: the server sees it somewhere in between, and not
     equally late for every request (a new connection takes longer), so
     counting from the release alone lets a window at the server hold more.
+
+    Fetchers share one limiter per rate key and rate (``shared_limiter``), from any
+    thread or event loop: each enrichment, and each daemon worker, has its own
+    Fetcher, and NCBI's limit is per client, not per Fetcher.  So the log is guarded
+    by a thread lock and waiters poll, rather than wait on one loop's condition.
     """
+
+    POLL = 0.02  # seconds between looks while every counted request is still in flight
 
     def __init__(self, rate: int, period: float = 1.0) -> None:
         if rate < 1:
@@ -146,28 +154,38 @@ class RateLimiter:
         self.rate = rate
         self.period = period
         self._ends: list[list[float]] = []  # per recent request: when it stops counting
-        self._cond = asyncio.Condition()
+        self._lock = threading.Lock()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        async with self._cond:
-            while True:
+        while True:
+            with self._lock:
                 now = time.monotonic()
                 self._ends = [e for e in self._ends if e[0] > now]
                 if len(self._ends) < self.rate:
+                    cell = [math.inf]
+                    self._ends.append(cell)
                     break
                 soonest = min(e[0] for e in self._ends)
-                wait = None if soonest == math.inf else soonest - now
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._cond.wait(), wait)
-            cell = [math.inf]
-            self._ends.append(cell)
+            await asyncio.sleep(self.POLL if soonest == math.inf else max(0.0, soonest - now))
         try:
             yield
         finally:
-            cell[0] = time.monotonic() + self.period
-            async with self._cond:
-                self._cond.notify_all()
+            with self._lock:
+                cell[0] = time.monotonic() + self.period
+
+
+_SHARED_LIMITERS: dict[tuple[str, int], RateLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_limiter(key: str, rate: int) -> RateLimiter:
+    """The process's one limiter for ``key`` at ``rate`` requests a second."""
+    with _SHARED_LOCK:
+        limiter = _SHARED_LIMITERS.get((key, rate))
+        if limiter is None:
+            limiter = _SHARED_LIMITERS[(key, rate)] = RateLimiter(rate)
+        return limiter
 
 
 def redact_url(url: str) -> str:
@@ -334,7 +352,6 @@ class Fetcher:
         self._global: asyncio.Semaphore | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._key_slots: dict[str, asyncio.Semaphore] = {}
-        self._limiters: dict[str, RateLimiter] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Fetcher:
@@ -501,10 +518,7 @@ class Fetcher:
         policy = self.options.policies.get(rate_key or "")
         if not (rate_key and policy and policy.per_second):
             return None
-        limiter = self._limiters.get(rate_key)
-        if limiter is None:
-            limiter = self._limiters[rate_key] = RateLimiter(max(1, round(policy.per_second)))
-        return limiter
+        return shared_limiter(rate_key, max(1, round(policy.per_second)))
 
     async def _exchange(self, call: _Call, url: str, params: Mapping[str, Any],
                         headers: dict[str, str], max_bytes: int) -> _Reply:

@@ -35,6 +35,7 @@ class Setting:
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     secret: bool = False  # environment only, never printed
+    many: bool = False  # a comma-separated list, each item one of ``choices``
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -95,6 +96,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("enrich.enabled", True,
             "Look papers up in PubMed, Europe PMC, Crossref and landing pages when they lack "
             "an abstract or key metadata.", bool),
+    Setting("enrich.steps", "pubmed,europepmc,crossref,landing",
+            "Enrichment lookups to try, comma-separated; they always run in this order. "
+            "'landing' reads the publisher's article page.",
+            choices=("pubmed", "europepmc", "crossref", "landing"), many=True),
     Setting("enrich.retry_base", 900,
             "First wait, in seconds, before retrying a paper that could not be enriched; "
             "doubles each attempt.", int, minimum=1),
@@ -238,6 +243,14 @@ def _coerce(setting: Setting, raw: Any, *, where: str) -> Any:
     except (TypeError, ValueError):
         raise ConfigError(f"{raw!r} is not a valid {setting.type.__name__}", path=where, key=key,
                           allowed=f"a {setting.type.__name__}") from None
+    if setting.many and setting.choices is not None:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        bad = [item for item in items if item not in setting.choices]
+        if bad:
+            raise ConfigError(f"{bad[0]!r} is not allowed", path=where, key=key,
+                              allowed="a comma-separated list of "
+                                      + ", ".join(map(str, setting.choices)))
+        return ",".join(items)
     if setting.choices is not None and value not in setting.choices:
         raise ConfigError(f"{value!r} is not allowed", path=where, key=key,
                           allowed=", ".join(map(str, setting.choices)))

@@ -28,10 +28,15 @@ def demo_cmd(directory: Path, as_json: bool) -> None:
     result = run_demo(directory)
     if as_json:
         echo_json({"config": str(result.config_path), "report": result.report.to_json(),
-                   "next_steps": result.next_steps})
+                   "enrichment": result.enrichment, "next_steps": result.next_steps})
         return
     console = Console()
     print_report(console, result.report)
+    if result.enrichment:
+        console.print("\nEnrichment (PubMed, Europe PMC and Crossref by DOI, served locally):",
+                      highlight=False)
+        for line in result.enrichment:
+            console.print(line, highlight=False, markup=False)
     console.print(f"\nDemo config and database: {result.config_path.parent}", highlight=False)
     for line in result.next_steps:
         console.print(line, highlight=False, markup=False)

@@ -180,3 +180,27 @@ def recent_papers(store: Store, since: dt.datetime, *, limit: int = 500) -> list
                          .order_by(papers.c.created_at.desc(), papers.c.id.desc()).limit(limit))
         return [RecentPaper(int(r.id), r.doi, r.pmid, list(r.publication_types or []),
                             list(r.updates or [])) for r in rows]
+
+
+@dataclass
+class EnrichmentSummary:
+    """What enrichment did across the store, for reports (``newsflow demo``)."""
+
+    by_status: dict[str, int]
+    # (paper id, title, {field: "enrich:<step>"}) for papers that took fields from a step
+    enriched: list[tuple[int, str, dict[str, str]]]
+
+
+def enrichment_summary(store: Store, *, limit: int = 20) -> EnrichmentSummary:
+    with store.read() as c:
+        by_status = {str(s): int(n) for s, n in c.execute(
+            sa.select(papers.c.enrich_status, sa.func.count()).group_by(papers.c.enrich_status))}
+        rows = c.execute(sa.select(papers.c.id, papers.c.title, papers.c.field_sources)
+                         .where(papers.c.enrich_status == "done").order_by(papers.c.id))
+        enriched = []
+        for r in rows:
+            taken = {f: s for f, s in (r.field_sources or {}).items()
+                     if str(s).startswith("enrich:")}
+            if taken:
+                enriched.append((int(r.id), r.title, taken))
+    return EnrichmentSummary(by_status, enriched[:limit])
