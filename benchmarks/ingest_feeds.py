@@ -200,8 +200,10 @@ def main() -> None:
             results: dict[str, dict[str, Any]] = {}
             if not args.skip_seq:
                 results["seq"] = run_child("seq", str(tmp / "urls.json"))
-            results["cold"] = run_child("ingest", str(cfg))
-            results["warm"] = run_child("ingest", str(cfg))
+            for name in ("cold", "warm"):
+                before = time.process_time()  # this process serves the feeds
+                results[name] = run_child("ingest", str(cfg))
+                results[name]["server_cpu"] = time.process_time() - before
             hits = sum(len(s.requests) for s in servers)
         finally:
             for s in servers:
@@ -223,8 +225,8 @@ def report(args: argparse.Namespace, feeds: list[Any], results: dict[str, dict[s
         if name == "seq":
             what = f"{r['entries']} entries, {r['failed']} empty"
         else:
-            what = (f"main {r['cpu_main']:.2f} s + parsers {r['cpu_parsers']:.2f} s CPU; "
-                    f"fetched {r['fetched']}, 304 {r['not_modified']}, failed {r['failed']}, "
+            what = (f"main {r['cpu_main']:.2f} s + parsers {r['cpu_parsers']:.2f} s CPU "
+                    f"(feed server {r['server_cpu']:.2f} s); fetched {r['fetched']}, 304 {r['not_modified']}, failed {r['failed']}, "
                     f"entries {r['entries_seen']}, new {r['papers_new']}")
         print(f"| {name} | {r['wall']:.2f} | {r['cpu']:.2f} ({r['user']:.2f}+{r['sys']:.2f}) "
               f"| {r['rss_mb']:.0f} | {what} |")

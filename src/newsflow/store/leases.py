@@ -302,9 +302,12 @@ def due_after_poll(lease: Lease, *, every: float, failures: int,
         seconds=every))
 
 
+_DROP_LEASE = leases.delete().where(leases.c.key == sa.bindparam("b_key"),
+                                    leases.c.owner == sa.bindparam("b_owner"))
+
+
 def drop_lease_in(conn: sa.Connection, lease: Lease) -> None:
-    conn.execute(leases.delete().where(leases.c.key == lease.key,
-                                       leases.c.owner == lease.owner))
+    conn.execute(_DROP_LEASE, {"b_key": lease.key, "b_owner": lease.owner})
 
 
 def claim_due_sources(store: Store, owner: str, everies: dict[str, float], *, ttl: float,

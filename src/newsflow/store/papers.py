@@ -77,6 +77,11 @@ _SEL_BY_FP = (sa.select(papers.c.id, papers.c.doi, papers.c.pmid)
 _SEL_FP_OTHER = sa.select(papers.c.id).where(papers.c.fingerprint == _B("fp"),
                                              papers.c.id != _B("pid"))
 _SEL_PAPER = sa.select(papers).where(papers.c.id == _B("pid"))
+_SEL_KINDS = sa.select(sources.c.name, sources.c.kind)
+_SEL_TAKEN = {k: sa.select(papers.c[k]).where(papers.c[k].in_(_B("vals", expanding=True)))
+              for k in ("doi", "pmid", "pmcid")}
+_SEL_FP_HOLDERS = (sa.select(papers.c.fingerprint, papers.c.doi, papers.c.pmid)
+                   .where(papers.c.fingerprint.in_(_B("vals", expanding=True))))
 
 
 def upsert_records(store: Store,
@@ -87,7 +92,7 @@ def upsert_records(store: Store,
     for _attempt in range(_MAX_ATTEMPTS):
         retry: list[PreparedRecord] = []
         with store.write() as conn:
-            kinds = dict(conn.execute(sa.select(sources.c.name, sources.c.kind)).all())
+            kinds = dict(conn.execute(_SEL_KINDS).all())
             now = clock.utcnow()
             links = _known_links(conn, pending)
             touched = []
@@ -188,9 +193,8 @@ def _taken_ids(conn: sa.Connection, keys: Iterable[tuple[str, str]]) -> set[tupl
         wanted.setdefault(k, []).append(v)
     taken: set[tuple[str, str]] = set()
     for k, vals in wanted.items():
-        col = papers.c[k]
         for i in range(0, len(vals), 500):
-            for v in conn.execute(sa.select(col).where(col.in_(vals[i:i + 500]))).scalars():
+            for v in conn.execute(_SEL_TAKEN[k], {"vals": vals[i:i + 500]}).scalars():
                 taken.add((k, v))
     return taken
 
@@ -200,9 +204,7 @@ def _fingerprint_holders(conn: sa.Connection,
     vals = sorted(fps)
     out = {}
     for i in range(0, len(vals), 500):
-        rows = conn.execute(sa.select(papers.c.fingerprint, papers.c.doi, papers.c.pmid)
-                            .where(papers.c.fingerprint.in_(vals[i:i + 500])))
-        for fp, doi, pmid in rows:
+        for fp, doi, pmid in conn.execute(_SEL_FP_HOLDERS, {"vals": vals[i:i + 500]}):
             out[fp] = (doi, pmid)
     return out
 

@@ -128,6 +128,13 @@ def failure_delay(every_seconds: int, failures: int, backoff_max: int,
     return delay
 
 
+# Built once: a statement built per call spent more on its cache key than on running it.
+_SEL_FAILURES = (sa.select(sources.c.consecutive_failures)
+                 .where(sources.c.name == sa.bindparam("b_name")))
+_UPDATE_SOURCE = sources.update().where(sources.c.name == sa.bindparam("b_name"))
+_INSERT_FETCH = fetches.insert()
+
+
 def record_attempt(store: Store, name: str, attempt: Attempt, *, every_seconds: int,
                    backoff_max: int = DEFAULT_BACKOFF_MAX, lease: Lease | None = None) -> None:
     """Record one attempt on the source; with ``lease``, end that poll in the same
@@ -135,8 +142,7 @@ def record_attempt(store: Store, name: str, attempt: Attempt, *, every_seconds: 
     now = clock.utcnow()
     started = attempt.started_at or now
     with store.write() as conn:
-        row = conn.execute(sa.select(sources.c.consecutive_failures)
-                           .where(sources.c.name == name)).first()
+        row = conn.execute(_SEL_FAILURES, {"b_name": name}).first()
         failures = row.consecutive_failures if row else 0
         values: dict[str, Any] = {"last_attempt_at": started, "last_status": attempt.status,
                                   "last_http_status": attempt.http_status}
@@ -170,12 +176,12 @@ def record_attempt(store: Store, name: str, attempt: Attempt, *, every_seconds: 
             conn.execute(sources.insert().values(name=name, kind="feed", created_at=now,
                                                  **{"consecutive_failures": 0, **values}))
         else:
-            conn.execute(sources.update().where(sources.c.name == name).values(**values))
-        conn.execute(fetches.insert().values(
-            source=name, url=attempt.url, started_at=started, status=attempt.status,
-            http_status=attempt.http_status, bytes=attempt.bytes,
-            duration_ms=attempt.duration_ms, entries=attempt.entries, new=attempt.new,
-            error=attempt.error))
+            conn.execute(_UPDATE_SOURCE, {"b_name": name, **values})
+        conn.execute(_INSERT_FETCH, {
+            "source": name, "url": attempt.url, "started_at": started,
+            "status": attempt.status, "http_status": attempt.http_status,
+            "bytes": attempt.bytes, "duration_ms": attempt.duration_ms,
+            "entries": attempt.entries, "new": attempt.new, "error": attempt.error})
         if lease is not None:
             drop_lease_in(conn, lease)
 
