@@ -447,3 +447,15 @@ def test_fetch_sync(server: CorpusServer) -> None:
     url = server.add("/s", b"sync body")
     r = fetch_sync(url)
     assert r.status == "ok" and r.body == b"sync body"
+
+
+def test_proxy_from_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server plays a forward proxy: it gets the absolute URL and serves the path.
+    with CorpusServer() as proxy:
+        proxy.add("/proxied.xml", b"<rss/>")
+        for var in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.base)
+        r = get("http://feeds.example.invalid/proxied.xml")
+    assert r.status == "ok" and r.body == b"<rss/>"
+    assert [q.path for q in proxy.requests] == ["/proxied.xml"]

@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -28,8 +29,12 @@ def test_parses_in_another_process_and_survives_a_dying_worker() -> None:
         with pytest.raises(ParseError, match="parser process died"):
             await pool.run(os._exit, 3)
         # a call the worker cannot even unpickle is an error, not a dead worker
-        with pytest.raises(ModuleNotFoundError):
-            await pool.run(_local_function)
+        with pytest.raises(ValueError, match="not a number"):
+            await pool.run(len, _Unloadable())
+        assert await pool.run(len, b"abc") == 3
+        # output written straight to fd 1 in a worker cannot corrupt its answers
+        assert await pool.run(os.write, 1, b"noise from a C library\n") == 23
+        assert await pool.run(len, b"abcd") == 4
         # the broken pool was replaced: the next parse works
         again = await pool.run(parse_feed, body, source="s")
         assert [r.title for r in again.records] == [r.title for r in parsed.records]
@@ -40,8 +45,9 @@ def test_parses_in_another_process_and_survives_a_dying_worker() -> None:
         pool.close()
 
 
-def _local_function() -> None:
-    """Lives in this test module, which worker processes cannot import."""
+class _Unloadable:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (int, ("not a number",))  # fails when the worker unpickles it
 
 
 def test_zero_processes_parses_in_a_thread_and_auto_uses_the_cores() -> None:
@@ -89,3 +95,35 @@ def test_workers_leave_when_their_parent_is_killed() -> None:
     while time.monotonic() < deadline and not all(_gone(p) for p in workers):
         time.sleep(0.1)
     assert all(_gone(p) for p in workers), f"orphaned parser processes {workers} still run"
+
+
+def test_workers_ignore_ctrl_c_and_sigterm_of_the_process_group() -> None:
+    # A terminal's Ctrl-C and systemd's SIGTERM reach every process of the group; the
+    # daemon then finishes in-flight polls, so their parses must not die under them.
+    pool = ParserPool(1)
+
+    async def go() -> None:
+        pid = await pool.run(os.getpid)
+        os.kill(pid, signal.SIGINT)
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(0.2)
+        assert await pool.run(os.getpid) == pid  # same worker, still serving
+
+    try:
+        asyncio.run(go())
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_cannot_start_falls_back_to_threads(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits before saying "ready"
+    pool = ParserPool(2)
+    try:
+        assert asyncio.run(pool.run(os.getpid)) == os.getpid()
+        assert asyncio.run(pool.run(len, b"abcd")) == 4
+    finally:
+        pool.close()
+    assert [r.getMessage() for r in caplog.records].count(
+        "a parser process did not start (exit status 1; its error is on stderr); "
+        "parsing in threads instead") == 1

@@ -31,6 +31,7 @@ import re
 import sys
 import threading
 import time
+import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -359,13 +360,16 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         o = self.options
+        # Our semaphores bound the requests in flight, so the pools only keep idle
+        # connections (one pool capped at ``concurrency`` closed one host's to open
+        # another's).  httpx ignores HTTP(S)_PROXY when given a transport, so behind a
+        # proxy the client keeps its own proxy-aware one.
+        behind_proxy = bool(urllib.request.getproxies())
         self._client = httpx.AsyncClient(
             headers={"User-Agent": o.user_agent, "Accept-Encoding": "gzip"},
             timeout=httpx.Timeout(o.timeout, connect=o.connect_timeout),
-            # Our semaphores bound the requests in flight, so each host's pool only
-            # keeps its idle connections (one shared pool capped at ``concurrency``
-            # closed one host's to open another's).
-            transport=_PoolPerHost(max_keepalive=max(o.per_host_concurrency, 2)),
+            transport=None if behind_proxy else _PoolPerHost(max(o.per_host_concurrency, 2)),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
             follow_redirects=False,
         )
         self._global = asyncio.Semaphore(o.concurrency)

@@ -128,8 +128,10 @@ async def _renewing(app: App, lease: store_leases.Lease, ttl: float) -> AsyncIte
         while True:
             await asyncio.sleep(ttl / 3)
             with contextlib.suppress(Exception):
-                await db_call(app.store, store_leases.renew, app.store, lease.key,
-                              lease.owner, ttl)
+                # Its own thread, not the store thread: a backlog of upserts must not
+                # delay a renewal past the lease.
+                await asyncio.to_thread(store_leases.renew, app.store, lease.key,
+                                        lease.owner, ttl)
 
     task = asyncio.create_task(beat())
     try:
