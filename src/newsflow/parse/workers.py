@@ -151,7 +151,8 @@ class ParserPool:
             if worker is not None:  # died while idle: free its pipes and reap it
                 worker.close()
                 with self._lock:
-                    self._workers.remove(worker)
+                    if worker in self._workers:
+                        self._workers.remove(worker)
             try:
                 worker = _Worker()
             except WorkerStartError as e:
