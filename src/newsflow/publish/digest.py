@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from newsflow.clock import utcnow
-from newsflow.settings import BUILTIN_TEMPLATES_DIR
+from newsflow.publish.render import site_loader
 from newsflow.store import digests as db
 
 if TYPE_CHECKING:
@@ -44,12 +44,8 @@ def period_key(now: dt.datetime, every_hours: int) -> str:
 
 @lru_cache(maxsize=4)
 def _env(site_dir: str) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if site_dir:
-        loaders.append(jinja2.FileSystemLoader(site_dir))
-    loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES_DIR)))
     # Plain text mail: nothing is interpreted as markup, so no escaping is needed.
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=False,
+    return jinja2.Environment(loader=site_loader(site_dir), autoescape=False,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               lstrip_blocks=True, keep_trailing_newline=True)
 

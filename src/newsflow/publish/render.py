@@ -105,13 +105,16 @@ def _md_escape(text: str) -> str:
 
 # -- HTML -------------------------------------------------------------------------------------
 
+def site_loader(site_dir: str) -> jinja2.BaseLoader:
+    """The site's own templates (``templates_dir``) first, then the built-in ones."""
+    dirs = [site_dir] if site_dir else []
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(d)
+                                for d in [*dirs, str(BUILTIN_TEMPLATES_DIR)]])
+
+
 @lru_cache(maxsize=8)
 def _env(site_dir: str) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if site_dir:
-        loaders.append(jinja2.FileSystemLoader(site_dir))
-    loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES_DIR)))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+    return jinja2.Environment(loader=site_loader(site_dir), autoescape=True,
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 

@@ -6,10 +6,10 @@ each file stays small; all of them share ``read()`` and ``write()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 # The newest migration's revision.  Checking it needs no Alembic import (a tenth of a
 # second on every command); tests/test_store_schema.py keeps it equal to Alembic's head.
 SCHEMA_REVISION = "0001"
+# Most values one IN (...) list carries: well under every backend's bound-parameter limit.
+IN_CHUNK = 500
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of at most ``size``, for IN lists."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

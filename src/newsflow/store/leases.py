@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from newsflow.clock import utcnow
 from newsflow.slots import slot_after, slot_start
-from newsflow.store import Store
+from newsflow.store import Store, chunks
 from newsflow.store.schema import leases, papers, sources
 
 
@@ -63,16 +63,9 @@ def _insert(store: Store) -> Any:
 
 def _take(store: Store, conn: sa.Connection, key: str, owner: str, now: dt.datetime,
           ttl: float) -> Lease | None:
-    expires = now + dt.timedelta(seconds=ttl)
-    stmt = _insert(store).values(key=key, owner=owner, acquired_at=now, expires_at=expires)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[leases.c.key],
-        set_={"owner": owner, "acquired_at": now, "expires_at": expires},
-        where=leases.c.expires_at <= now,
-    ).returning(leases.c.key)
-    if conn.execute(stmt).first() is None:
+    if key not in _take_many(store, conn, [key], owner, now, ttl):
         return None
-    return Lease(key, owner, now, expires)
+    return Lease(key, owner, now, now + dt.timedelta(seconds=ttl))
 
 
 def claim(store: Store, key: str, owner: str, ttl: float, *,
@@ -165,40 +158,39 @@ def default_tolerance(every: float) -> float:
 
 
 def claim_source(store: Store, name: str, kind: str, owner: str, *, every: float,
-                 ttl: float, tolerance: float | None = None, force: bool = False,
+                 ttl: float, force: bool = False,
                  now: dt.datetime | None = None) -> Lease | None:
-    """Claim one poll of a source, at most once per poll slot across every process.
-
-    In one transaction: lock the source row (skipping it if another claimer has it),
-    check it is due (``next_due_at`` at most ``tolerance`` seconds away), take the
-    lease, and move ``next_due_at`` to the next slot, so every later timer in this slot
-    finds it not due.  ``force`` skips the due check (``newsflow run --source``) but
-    never the lease.  Call ``finish_source`` when the poll ends.
-    """
-    now = now or utcnow()
-    with store.write() as conn:
-        return _claim_source(store, conn, name, kind, owner, every=every, ttl=ttl,
-                             tolerance=tolerance, force=force, now=now)
+    """Claim one poll of a source (``claim_sources`` for one)."""
+    return claim_sources(store, [(name, kind, every)], owner, ttl=ttl, force=force,
+                         now=now)[name]
 
 
 def claim_sources(store: Store, wanted: Sequence[tuple[str, str, float]], owner: str, *,
                   ttl: float, force: bool = False,
                   now: dt.datetime | None = None) -> dict[str, Lease | None]:
-    """``claim_source`` for many ``(name, kind, every)`` at once: one transaction, and a
-    few statements for all of them (a run over 200 sources paid for 200 transactions
-    before its first fetch)."""
+    """Claim one poll of each ``(name, kind, every)``, at most once per poll slot across
+    every process; name → lease, or None where the source is not due or held.
+
+    In one transaction: lock the source rows (skipping those another claimer has),
+    keep those that are due (``next_due_at`` at most the clock-skew tolerance away),
+    take their leases, and move their ``next_due_at`` to the next slot, so every later
+    timer in this slot finds them not due.  ``force`` skips the due check (``newsflow
+    run --source``) but never the lease.  Call ``finish_source`` (or record the attempt
+    with its lease) when a poll ends.  A few statements serve any number of sources: a
+    run over 200 paid for 200 transactions before its first fetch.
+    """
     now = now or utcnow()
     out: dict[str, Lease | None] = {name: None for name, _kind, _every in wanted}
     every = {name: e for name, _kind, e in wanted}
     names = list(every)
     with store.write() as conn:
-        known = {n for part in _chunks(names) for n in conn.execute(
+        known = {n for part in chunks(names) for n in conn.execute(
             sa.select(sources.c.name).where(sources.c.name.in_(part))).scalars()}
         for name, kind, _every in wanted:
             if name not in known:
                 _ensure_source_row(store, conn, name, kind, now)
         due: dict[str, dt.datetime | None] = {}
-        for part in _chunks(names):
+        for part in chunks(names):
             rows = conn.execute(sa.select(sources.c.name, sources.c.next_due_at)
                                 .where(sources.c.name.in_(part))
                                 .with_for_update(skip_locked=True))
@@ -224,17 +216,13 @@ def claim_sources(store: Store, wanted: Sequence[tuple[str, str, float]], owner:
     return out
 
 
-def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _take_many(store: Store, conn: sa.Connection, keys: Sequence[str], owner: str,
                now: dt.datetime, ttl: float) -> set[str]:
-    """``_take`` for many keys in one statement per chunk; the keys we got."""
+    """Take each of ``keys`` unless a live lease holds it, one statement per chunk; the
+    keys we got."""
     expires = now + dt.timedelta(seconds=ttl)
     got: set[str] = set()
-    for part in _chunks(keys):
+    for part in chunks(keys):
         stmt = _insert(store).values([{"key": k, "owner": owner, "acquired_at": now,
                                        "expires_at": expires} for k in part])
         stmt = stmt.on_conflict_do_update(
@@ -244,28 +232,6 @@ def _take_many(store: Store, conn: sa.Connection, keys: Sequence[str], owner: st
         ).returning(leases.c.key)
         got.update(conn.execute(stmt).scalars())
     return got
-
-
-def _claim_source(store: Store, conn: sa.Connection, name: str, kind: str, owner: str, *,
-                  every: float, ttl: float, tolerance: float | None, force: bool,
-                  now: dt.datetime) -> Lease | None:
-    tol = default_tolerance(every) if tolerance is None else tolerance
-    _ensure_source_row(store, conn, name, kind, now)
-    row = conn.execute(
-        sa.select(sources.c.next_due_at).where(sources.c.name == name)
-        .with_for_update(skip_locked=True)
-    ).first()
-    if row is None:  # another claimer holds the row right now
-        return None
-    due = row.next_due_at
-    if not force and due is not None and due > now + dt.timedelta(seconds=tol):
-        return None
-    lease = _take(store, conn, source_key(name), owner, now, ttl)
-    if lease is None:
-        return None
-    conn.execute(sources.update().where(sources.c.name == name)
-                 .values(next_due_at=slot_after(name, every, now + dt.timedelta(seconds=tol))))
-    return lease
 
 
 def finish_source(store: Store, lease: Lease, *, every: float) -> None:

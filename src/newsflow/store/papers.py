@@ -29,7 +29,7 @@ from newsflow.records import (
     normalize_pmid,
     prepare,
 )
-from newsflow.store import Store
+from newsflow.store import Store, chunks
 from newsflow.store.schema import drafts, facts, paper_sources, papers, sources
 
 _MAX_ATTEMPTS = 5
@@ -138,31 +138,31 @@ def _insert_fresh(conn: sa.Connection, recs: list[PreparedRecord],
     just as the slow path would.  Returns ``id(record) → paper id`` for the records
     it inserted.
     """
-    keyed: list[tuple[PreparedRecord, list[tuple[str, str]], str | None]] = []
+    keyed: list[tuple[PreparedRecord, list[tuple[str, str]]]] = []
     for rec in recs:
         if (rec.source, rec.entry_id) in links:
             continue
         ids = [(k, v) for k, v in (("doi", rec.doi), ("pmid", rec.pmid), ("pmcid", rec.pmcid))
                if v]
-        keyed.append((rec, ids, rec.fp))
+        keyed.append((rec, ids))
     if not keyed:
         return {}
     counts: dict[tuple[str, str], int] = {}
-    for _rec, ids, _fp in keyed:
+    for _rec, ids in keyed:
         for key in ids:
             counts[key] = counts.get(key, 0) + 1
     taken = _taken_ids(conn, counts)
     # fingerprint → (doi, pmid) of the paper holding it, stored or inserted below
-    holders = _fingerprint_holders(conn, {fp for _r, _i, fp in keyed if fp})
+    holders = _fingerprint_holders(conn, {rec.fp for rec, _ids in keyed if rec.fp})
     seen_entries: set[tuple[str, str]] = set()
     fresh: list[tuple[PreparedRecord, str | None]] = []
-    for rec, ids, fp in keyed:
+    for rec, ids in keyed:
+        fp = rec.fp
         entry = (rec.source, rec.entry_id)
         if entry in seen_entries or any(key in taken or counts[key] > 1 for key in ids):
             continue
         if fp is not None and fp in holders:
-            doi, pmid = holders[fp]
-            if not ((rec.doi and doi and rec.doi != doi) or (rec.pmid and pmid and rec.pmid != pmid)):
+            if not _ids_conflict(rec, *holders[fp]):
                 continue  # may be the same work: the slow path decides
             fp = None
         elif fp is not None:
@@ -187,24 +187,27 @@ def _insert_fresh(conn: sa.Connection, recs: list[PreparedRecord],
     return {id(rec): pid for (rec, _fp), pid in zip(fresh, pids, strict=True)}
 
 
+def _ids_conflict(rec: PreparedRecord, doi: str | None, pmid: str | None) -> bool:
+    """A fingerprint match never overrides a conflicting identifier: these are two works."""
+    return bool((rec.doi and doi and rec.doi != doi) or (rec.pmid and pmid and rec.pmid != pmid))
+
+
 def _taken_ids(conn: sa.Connection, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     wanted: dict[str, list[str]] = {}
     for k, v in keys:
         wanted.setdefault(k, []).append(v)
     taken: set[tuple[str, str]] = set()
     for k, vals in wanted.items():
-        for i in range(0, len(vals), 500):
-            for v in conn.execute(_SEL_TAKEN[k], {"vals": vals[i:i + 500]}).scalars():
-                taken.add((k, v))
+        for part in chunks(vals):
+            taken.update((k, v) for v in conn.execute(_SEL_TAKEN[k], {"vals": part}).scalars())
     return taken
 
 
 def _fingerprint_holders(conn: sa.Connection,
                          fps: set[str]) -> dict[str, tuple[str | None, str | None]]:
-    vals = sorted(fps)
     out = {}
-    for i in range(0, len(vals), 500):
-        for fp, doi, pmid in conn.execute(_SEL_FP_HOLDERS, {"vals": vals[i:i + 500]}):
+    for part in chunks(sorted(fps)):
+        for fp, doi, pmid in conn.execute(_SEL_FP_HOLDERS, {"vals": part}):
             out[fp] = (doi, pmid)
     return out
 
@@ -245,10 +248,9 @@ def _known_links(conn: sa.Connection,
         by_source.setdefault(r.source, []).append(r.entry_id)
     out = {}
     for source, entry_ids in by_source.items():
-        for i in range(0, len(entry_ids), 500):
-            rows = conn.execute(_SEL_LINKS, {"source": source,
-                                             "entry_ids": entry_ids[i:i + 500]})
-            for entry_id, pid, ehash in rows:
+        for part in chunks(entry_ids):
+            for entry_id, pid, ehash in conn.execute(_SEL_LINKS, {"source": source,
+                                                                  "entry_ids": part}):
                 out[(source, entry_id)] = (pid, ehash)
     return out
 
@@ -292,9 +294,7 @@ def _matching_ids(conn: sa.Connection, rec: PreparedRecord, linked: int | None) 
         fp = rec.fp
         if fp:
             row = conn.execute(_SEL_BY_FP, {"fp": fp}).first()
-            # A fingerprint match never overrides a conflicting identifier.
-            if row and not (rec.doi and row.doi and rec.doi != row.doi) and \
-                    not (rec.pmid and row.pmid and rec.pmid != row.pmid):
+            if row and not _ids_conflict(rec, row.doi, row.pmid):
                 ids.add(row.id)
     return ids
 

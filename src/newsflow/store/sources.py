@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from newsflow import clock
 from newsflow.models import SourceConfig
-from newsflow.store import Store
+from newsflow.store import Store, chunks
 from newsflow.store.leases import Lease, drop_lease_in, due_after_poll
 from newsflow.store.schema import fetches, sources
 
@@ -91,9 +91,8 @@ def get_state(store: Store, name: str) -> SourceState | None:
 def get_states(store: Store, names: Sequence[str]) -> dict[str, SourceState]:
     out: dict[str, SourceState] = {}
     with store.read() as conn:
-        for i in range(0, len(names), 500):
-            rows = conn.execute(sa.select(sources)
-                                .where(sources.c.name.in_(names[i:i + 500]))).mappings()
+        for part in chunks(names):
+            rows = conn.execute(sa.select(sources).where(sources.c.name.in_(part))).mappings()
             out.update((row["name"], _state(row)) for row in rows)
     return out
 
