@@ -8,6 +8,7 @@ logged so tests can assert what was fetched and how often.
 from __future__ import annotations
 
 import email.utils
+import functools
 import gzip
 import hashlib
 import mimetypes
@@ -25,13 +26,26 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 
 
+@functools.cache
 def corpus_dir() -> Path:
+    """The shared corpus: $NEWSFLOW_CORPUS, else ``shared/corpus`` beside the checkout,
+    else beside the local checkout this one was cloned from (``git clone . /tmp/x``)."""
     import os
+    import subprocess
     env = os.environ.get("NEWSFLOW_CORPUS")
-    path = Path(env) if env else REPO.parent / "shared" / "corpus"
-    if not path.is_dir():
-        raise RuntimeError(f"shared corpus not found at {path}; set NEWSFLOW_CORPUS")
-    return path
+    if env:
+        candidates = [Path(env)]
+    else:
+        candidates = [REPO.parent / "shared" / "corpus"]
+        origin = subprocess.run(["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+                                capture_output=True, text=True).stdout.strip()
+        if origin and Path(origin).is_dir():
+            candidates.append(Path(origin).resolve().parent / "shared" / "corpus")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise RuntimeError(f"shared corpus not found at {' or '.join(map(str, candidates))}; "
+                       "set NEWSFLOW_CORPUS")
 
 
 @dataclass
