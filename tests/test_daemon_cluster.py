@@ -93,10 +93,10 @@ def check(server: CorpusServer, store: Store, cfg: Path, names: dict[str, str],
         assert answered[name] <= seen[name] <= recorded[name] + 1, \
             (name, seen[name], recorded[name], answered[name])
 
-    # Each poll falls in the slot its claim was for: it starts right after the claim.
-    # (The server's arrival times lag behind when the machine is busy.)  Slots are
-    # computed exactly as the daemons compute them: a timer up to the clock-skew
-    # tolerance early counts for the coming slot.
+    # Each poll falls in the slot its claim was for: a claimed poll's attempt starts
+    # at its claim.  (The server's arrival times lag behind when the machine is busy.)
+    # Slots are computed exactly as the daemons compute them: a timer up to the
+    # clock-skew tolerance early counts for the coming slot.
     early = dt.timedelta(seconds=default_tolerance(EVERY))
     fetched: dict[str, Counter[dt.datetime]] = defaultdict(Counter)
     for r in rows:

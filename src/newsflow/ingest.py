@@ -94,7 +94,9 @@ async def ingest_source(app: App, fetcher: Fetcher, cfg: SourceConfig, *,
     ``state`` saves a read when the caller has it; with ``lease`` (the poll's claim),
     recording the attempt also ends the poll, in the same transaction.
     """
-    started = clock.utcnow()
+    # A claimed poll started when it was claimed: that fixes its poll slot, however long
+    # a busy machine takes to get to the fetch.
+    started = lease.acquired_at if lease is not None else clock.utcnow()
     t0 = time.monotonic()
     result = SourceResult(name=cfg.name, kind=cfg.kind)
     attempt = store_sources.Attempt(status="failed", started_at=started, url=cfg.url)
