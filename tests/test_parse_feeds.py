@@ -51,6 +51,37 @@ def test_every_corpus_feed_parses_or_gives_a_readable_reason(path: Path) -> None
     assert all(isinstance(p, str) and p for p in result.problems)
 
 
+def test_buffered_sax_driver_parses_every_corpus_feed_as_the_default_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedparser parses with newsflow's expat driver (text buffered, saxdriver.py):
+    its results, problems included, must be exactly those of the stdlib's reader."""
+    import io
+    import xml.sax
+
+    import feedparser.api
+
+    from newsflow.parse.saxdriver import BufferedExpatParser
+
+    assert isinstance(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS),
+                      BufferedExpatParser)
+
+    def parse_all() -> list[str]:
+        out = []
+        for path in CORPUS_FEEDS:
+            d = feedparser.parse(io.BytesIO(path.read_bytes()), sanitize_html=False,
+                                 response_headers={"content-type": "application/xml"},
+                                 resolve_relative_uris=False)
+            error = d.pop("bozo_exception", None)
+            out.append(f"{d!r} {error}")
+        return out
+
+    ours = parse_all()
+    monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", [])
+    assert not isinstance(xml.sax.make_parser([]), BufferedExpatParser)
+    assert parse_all() == ours
+    assert sum("'entries': [{" in text for text in ours) > 50
+
+
 def test_rss1_rdf_with_prism_and_dc(corpus: Path) -> None:
     r = parse_feed((corpus / "feeds/feedjira_atypon_ajph_rss1_rdf.xml").read_bytes(), source="s")
     assert r.version == "rss10" and len(r.records) == 20

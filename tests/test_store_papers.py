@@ -164,6 +164,30 @@ def test_retraction_notice_marks_paper(store: Store) -> None:
     assert p.corrected and not p.retracted
 
 
+def test_driver_level_insert_stores_what_sqlalchemy_would(store: Store) -> None:
+    """New papers bypass SQLAlchemy's insert (PreparedRecord.values, JSON pre-encoded):
+    each column must read back exactly as a typed SQLAlchemy insert of the row would."""
+    register(store)
+    recs = parse_efetch((PUBMED / "fatcat_pubmedsample_2019_PubmedArticleSet_176.xml")
+                        .read_bytes(), source="PubMed derm")[:30]
+    recs.append(feed_record(doi=None, entry_id="no-ids", title="Short"))  # no key at all
+    result = sp.upsert_records(store, recs)
+    assert result.new == len(recs) == 31
+    with store.write() as c:
+        stored = [dict(r) for r in c.execute(sa.select(papers).order_by(papers.c.id)).mappings()]
+        now = stored[0]["created_at"]
+        c.execute(papers.delete())
+        for rec in recs:
+            row = records.prepare(rec).fresh_row
+            c.execute(papers.insert().values(**row, created_at=now, updated_at=now))
+        typed = [dict(r) for r in c.execute(sa.select(papers).order_by(papers.c.id)).mappings()]
+    for r in stored + typed:
+        del r["id"]
+    assert stored == typed
+    assert stored[0]["authors"][0]["name"] and stored[-1]["fingerprint"] is None
+    assert isinstance(stored[0]["retracted"], bool) and stored[0]["created_at"] == now
+
+
 def test_unknown_key_is_a_clear_error(store: Store) -> None:
     with pytest.raises(StoreError, match="no paper"):
         sp.get_paper(store, "10.1000/nothing")

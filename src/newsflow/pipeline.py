@@ -156,6 +156,8 @@ async def run_sources_async(app: App, configs: list[SourceConfig],
                            ttl=app.settings["daemon.lease_seconds"], force=force)
     states = await db_call(app.store, store_sources.get_states, app.store,
                            [n for n, lease in leases.items() if lease is not None])
+    if any(_will_parse(c, states.get(c.name)) for c in configs if leases.get(c.name)):
+        app.parsers.start()
 
     async def one(c: SourceConfig) -> SourceResult:
         lease = leases.get(c.name)
@@ -174,6 +176,15 @@ async def run_sources_async(app: App, configs: list[SourceConfig],
     order = {c.name: i for i, c in enumerate(configs)}
     results.sort(key=lambda r: order[r.name])
     return results
+
+
+def _will_parse(cfg: SourceConfig, state: store_sources.SourceState | None) -> bool:
+    """Whether a poll of ``cfg`` is sure to get a body: an API search, or a feed that
+    has no validators or body hash yet (a first fetch, say).  A feed that has them
+    usually answers 304, and a run of 304s should not start parser processes."""
+    if cfg.kind != "feed":
+        return True
+    return state is None or not (state.etag or state.last_modified or state.body_hash)
 
 
 def run_sources(app: App, names: Iterable[str] | None = None, *, all: bool = False,

@@ -101,10 +101,15 @@ def fingerprint(title: str, authors: Sequence[Author], pub_date: str | None) -> 
 
 
 def normalize_record(rec: PaperRecord) -> PaperRecord:
-    return dataclasses.replace(rec, doi=normalize_doi(rec.doi), pmid=normalize_pmid(rec.pmid),
-                               pmcid=normalize_pmcid(rec.pmcid))
+    ids = normalize_doi(rec.doi), normalize_pmid(rec.pmid), normalize_pmcid(rec.pmcid)
+    if ids == (rec.doi, rec.pmid, rec.pmcid):
+        return rec
+    return dataclasses.replace(rec, doi=ids[0], pmid=ids[1], pmcid=ids[2])
 
 
+# What json.dumps(data, sort_keys=True, default=str) gives, without building an encoder
+# per call (hashing is most of what preparing a record costs).
+_HASH_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
 _PAPER_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(PaperRecord))
 _HASHED_FIELDS = tuple(f for f in _PAPER_RECORD_FIELDS if f != "field_sources")
 
@@ -123,7 +128,7 @@ def entry_hash(rec: PaperRecord) -> str:
     data = {k: getattr(rec, k) for k in _HASHED_FIELDS}
     data["abstract_sections"] = [_section_dict(s) for s in rec.abstract_sections]
     data["authors"] = [_author_dict(a) for a in rec.authors]
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_HASH_JSON(data).encode()).hexdigest()
 
 
 class PreparedRecord:
@@ -131,42 +136,50 @@ class PreparedRecord:
 
     ``prepare`` runs where the record was parsed (a parser process, during ingest),
     so the one database thread is left with the SQL.  It keeps the paper row the
-    record would make as a new work, and nothing twice: the row crosses a process
-    boundary, and the full record is rebuilt from it only when it must be merged
-    into a stored paper.
+    record would make as a new work, as a flat tuple in ``ROW_FIELDS`` order with the
+    JSON columns already encoded: that is what crosses the process boundary, and what
+    the store inserts as it is.  The full record is rebuilt from it only when it must
+    be merged into a stored paper.
     """
 
-    __slots__ = ("source", "entry_id", "source_kind", "entry_hash", "fp", "fresh_row",
+    __slots__ = ("source", "entry_id", "source_kind", "entry_hash", "fp", "values",
                  "_record")
 
     def __init__(self, source: str, entry_id: str, source_kind: str, entry_hash: str,
-                 fp: str | None, fresh_row: dict[str, Any]) -> None:
+                 fp: str | None, values: tuple[Any, ...]) -> None:
         self.source, self.entry_id, self.source_kind = source, entry_id, source_kind
-        self.entry_hash, self.fp, self.fresh_row = entry_hash, fp, fresh_row
+        self.entry_hash, self.fp, self.values = entry_hash, fp, values
         self._record: PaperRecord | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (PreparedRecord, (self.source, self.entry_id, self.source_kind,
-                                 self.entry_hash, self.fp, self.fresh_row))
+                                 self.entry_hash, self.fp, self.values))
 
     @property
     def doi(self) -> str | None:
-        return self.fresh_row["doi"]
+        return self.values[_DOI]
 
     @property
     def pmid(self) -> str | None:
-        return self.fresh_row["pmid"]
+        return self.values[_PMID]
 
     @property
     def pmcid(self) -> str | None:
-        return self.fresh_row["pmcid"]
+        return self.values[_PMCID]
+
+    @property
+    def fresh_row(self) -> dict[str, Any]:
+        """The paper row as a new work would get it, JSON columns decoded."""
+        row = dict(zip(ROW_FIELDS, self.values, strict=True))
+        for k in JSON_FIELDS:
+            row[k] = json.loads(row[k])
+        return row
 
     @property
     def record(self) -> PaperRecord:
         """The record as merge() reads it (what the row kept of it)."""
         if self._record is None:
             row = self.fresh_row
-            lists: dict[str, Any] = {k: list(row[k]) for k in LISTS}
             self._record = PaperRecord(
                 source=self.source, entry_id=self.entry_id, source_kind=self.source_kind,
                 title=row["title"] or "",
@@ -175,9 +188,9 @@ class PreparedRecord:
                 authors=[Author(a.get("name") or "", a.get("affiliation"), a.get("orcid"))
                          for a in row["authors"]],
                 doi=row["doi"], pmid=row["pmid"], pmcid=row["pmcid"],
-                is_preprint=bool(row["is_preprint"]), updates=list(row["updates"]),
+                is_preprint=bool(row["is_preprint"]), updates=row["updates"],
                 **{k: row[k] for k in SCALARS if k != "title"},
-                **lists)
+                **{k: row[k] for k in LISTS})
         return self._record
 
 
@@ -189,8 +202,11 @@ def prepare(rec: PaperRecord | PreparedRecord) -> PreparedRecord:
     row = merge({**empty_row(), "fingerprint": fp}, norm, {norm.source: norm.source_kind})
     row["fingerprint"] = fp
     row["content_hash"] = content_hash(row)
+    for k in JSON_FIELDS:
+        value = row[k]
+        row[k] = "[]" if value == [] else _dumps(value)
     return PreparedRecord(norm.source, norm.entry_id, norm.source_kind, entry_hash(norm), fp,
-                          row)
+                          tuple(row[k] for k in ROW_FIELDS))
 
 
 def prepare_all(records: Iterable[PaperRecord | PreparedRecord]) -> list[PreparedRecord]:
@@ -203,6 +219,17 @@ def empty_row() -> dict[str, Any]:
             "is_preprint": False, "retracted": False, "corrected": False, "doi": None,
             "pmid": None, "pmcid": None, "fingerprint": None, "content_hash": None,
             **{k: None for k in SCALARS if k != "title"}}
+
+
+# A paper row's columns, in the order PreparedRecord.values keeps them, and the ones
+# holding JSON.  Those are encoded as SQLAlchemy's JSON type would (json.dumps, default
+# options), so the store can insert them as they are.
+ROW_FIELDS = tuple(empty_row())
+JSON_FIELDS = ("abstract_sections", "authors", "publication_types", "mesh_terms", "keywords",
+               "grants", "updates", "field_sources")
+_DOI, _PMID, _PMCID = (ROW_FIELDS.index(k) for k in ("doi", "pmid", "pmcid"))
+_dumps = json.dumps
+_MERGED_FIELDS = tuple(k for k in ROW_FIELDS if k != "content_hash")
 
 
 def _owner_kind(kinds: dict[str, str], owner: str) -> str | None:
@@ -293,7 +320,7 @@ def merge(row: dict[str, Any], rec: PaperRecord, kinds: dict[str, str]) -> dict[
         merged.get("title") or "", [Author(**a) for a in merged.get("authors") or []],
         merged.get("pub_date"))
     out["field_sources"] = fs
-    result = {k: merged.get(k) for k in empty_row() if k != "content_hash"}
+    result = {k: merged.get(k) for k in _MERGED_FIELDS}
     result.update(out)
     return result
 
@@ -305,4 +332,4 @@ def _abstract_score(sections: list[dict[str, Any]]) -> tuple[int, int]:
 
 def content_hash(values: dict[str, Any]) -> str:
     data = {k: values.get(k) for k in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_HASH_JSON(data).encode()).hexdigest()

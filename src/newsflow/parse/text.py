@@ -16,7 +16,8 @@ _PMC = re.compile(r"\b(PMC\d{3,10})\b", re.IGNORECASE)
 
 
 def squash(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()
+    # str.split() splits on exactly what \s matches, and is several times faster.
+    return " ".join(text.split()) if text else ""
 
 
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")

@@ -21,6 +21,7 @@ from newsflow import clock
 from newsflow.errors import StoreError
 from newsflow.models import AbstractSection, Author, Paper, PaperRecord, Relevance
 from newsflow.records import (
+    ROW_FIELDS,
     PreparedRecord,
     content_hash,
     merge,
@@ -65,11 +66,16 @@ _RELINK = (paper_sources.update()
                   paper_sources.c.entry_id == _B("b_entry_id"))
            .values(paper_id=_B("b_paper_id"), entry_hash=_B("b_hash"), last_seen=_B("b_now")))
 _INSERT_LINK = paper_sources.insert()
-_INSERT_PAPER = papers.insert().returning(papers.c.id)
-# Rows come back matched by a unique key, not by position: asking SQLAlchemy to keep
-# parameter order makes SQLite insert one row per statement.
+# New papers and their links go in through the driver, not SQLAlchemy's insert: its
+# per-value processing (JSON encoding, type checks) cost more than the insert itself,
+# and PreparedRecord.values arrive ready to bind, JSON already encoded.
+_PAPER_COLS = (*ROW_FIELDS, "created_at", "updated_at")
+_LINK_COLS = ("paper_id", "source", "entry_id", "entry_hash", "first_seen", "last_seen")
+_FP = ROW_FIELDS.index("fingerprint")
+# Rows come back matched by a unique key: a multi-row RETURNING need not keep their order.
 _UNIQUE_KEYS = ("doi", "pmid", "pmcid", "fingerprint")
-_INSERT_PAPERS = papers.insert().returning(papers.c.id, *(papers.c[k] for k in _UNIQUE_KEYS))
+_KEY_AT = tuple(ROW_FIELDS.index(k) for k in _UNIQUE_KEYS)
+_ROWS_PER_INSERT = 500  # 29 columns: far below SQLite's 32,766 and PostgreSQL's 65,535 values
 _SEL_BY_IDS = sa.select(papers.c.id).where(sa.or_(
     papers.c.doi == _B("doi"), papers.c.pmid == _B("pmid"), papers.c.pmcid == _B("pmcid")))
 _SEL_BY_FP = (sa.select(papers.c.id, papers.c.doi, papers.c.pmid)
@@ -171,16 +177,18 @@ def _insert_fresh(conn: sa.Connection, recs: list[PreparedRecord],
         fresh.append((rec, fp))
     if not fresh:
         return {}
+    stamp = _timestamp(conn, now)
     rows = []
     for rec, fp in fresh:
-        values = {**rec.fresh_row, "fingerprint": fp, "created_at": now, "updated_at": now}
-        rows.append(values)
+        values = rec.values
+        if fp != values[_FP]:
+            values = (*values[:_FP], fp, *values[_FP + 1:])
+        rows.append((*values, stamp, stamp))
     try:
         with conn.begin_nested():
             pids = _insert_rows(conn, rows)
-            conn.execute(_INSERT_LINK, [
-                {"paper_id": pid, "source": rec.source, "entry_id": rec.entry_id,
-                 "entry_hash": rec.entry_hash, "first_seen": now, "last_seen": now}
+            conn.exec_driver_sql(_insert_sql(conn, "paper_sources", _LINK_COLS), [
+                (pid, rec.source, rec.entry_id, rec.entry_hash, stamp, stamp)
                 for (rec, _fp), pid in zip(fresh, pids, strict=True)])
     except IntegrityError:
         return {}  # another writer got there first; the per-record path sorts it out
@@ -212,23 +220,43 @@ def _fingerprint_holders(conn: sa.Connection,
     return out
 
 
-def _insert_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert paper rows in one statement; their ids, in the order of ``rows``."""
-    def first_key(values: Any) -> tuple[str, Any] | None:
-        return next(((k, values[k]) for k in _UNIQUE_KEYS if values[k] is not None), None)
+def _timestamp(conn: sa.Connection, now: Any) -> Any:
+    """``now`` as the driver takes it for a timestamp column (SQLite: SQLAlchemy's text)."""
+    process = papers.c.created_at.type.bind_processor(conn.dialect)
+    return process(now) if process else now
 
-    keyed = [r for r in rows if first_key(r) is not None]
-    by_key: dict[tuple[str, Any], int] = {}
-    if keyed:
-        for row in conn.execute(_INSERT_PAPERS, keyed).mappings():
-            key = first_key(row)
+
+def _insert_sql(conn: sa.Connection, table: str, cols: Sequence[str], rows: int = 1,
+                returning: Sequence[str] = ()) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    one = "(" + ", ".join([mark] * len(cols)) + ")"
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([one] * rows)}"
+    return sql + (f" RETURNING {', '.join(returning)}" if returning else "")
+
+
+def _insert_rows(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
+    """Insert paper rows (``_PAPER_COLS`` order), a few statements in all; their ids, in
+    the order of ``rows``."""
+    def first_key(keys: Sequence[Any]) -> tuple[int, Any] | None:
+        return next(((i, v) for i, v in enumerate(keys) if v is not None), None)
+
+    def row_key(row: tuple[Any, ...]) -> tuple[int, Any] | None:
+        return first_key([row[at] for at in _KEY_AT])
+
+    keyed = [r for r in rows if row_key(r) is not None]
+    by_key: dict[tuple[int, Any], int] = {}
+    for part in chunks(keyed, _ROWS_PER_INSERT):
+        sql = _insert_sql(conn, "papers", _PAPER_COLS, len(part), ("id", *_UNIQUE_KEYS))
+        for pid, *keys in conn.exec_driver_sql(sql, tuple(v for r in part for v in r)):
+            key = first_key(keys)
             assert key is not None
-            by_key[key] = row["id"]
+            by_key[key] = pid
     ids = []
     for r in rows:
-        key = first_key(r)
+        key = row_key(r)
         if key is None:  # no identifier and no fingerprint: rare, one at a time
-            ids.append(int(conn.execute(_INSERT_PAPER, r).scalar_one()))
+            sql = _insert_sql(conn, "papers", _PAPER_COLS, 1, ("id",))
+            ids.append(int(conn.exec_driver_sql(sql, r).scalar_one()))
         else:
             ids.append(by_key[key])
     return ids
@@ -300,11 +328,11 @@ def _matching_ids(conn: sa.Connection, rec: PreparedRecord, linked: int | None) 
 
 
 def _insert(conn: sa.Connection, rec: PreparedRecord, now: Any) -> int:
-    values = {**rec.fresh_row, "created_at": now, "updated_at": now}
-    fp = values.get("fingerprint")
-    if fp and conn.execute(_SEL_BY_FP, {"fp": fp}).first():
-        values["fingerprint"] = None
-    return int(conn.execute(_INSERT_PAPER, values).scalar_one())
+    values = rec.values
+    if values[_FP] and conn.execute(_SEL_BY_FP, {"fp": values[_FP]}).first():
+        values = (*values[:_FP], None, *values[_FP + 1:])
+    stamp = _timestamp(conn, now)
+    return _insert_rows(conn, [(*values, stamp, stamp)])[0]
 
 
 def _link(conn: sa.Connection, pid: int, rec: PreparedRecord, ehash: str, now: Any,

@@ -69,15 +69,16 @@ def sync_sources(store: Store, configs: Iterable[SourceConfig]) -> None:
     configs = list(configs)
     with store.write() as conn:
         existing = dict(conn.execute(sa.select(sources.c.name, sources.c.kind)).all())
+        now = clock.utcnow()
+        new = [{"name": c.name, "kind": c.kind, "consecutive_failures": 0, "created_at": now}
+               for c in configs if c.name not in existing]
+        if new:
+            # Several daemons start at once: whoever inserts second must not fail.
+            ins = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)
+            conn.execute(ins(sources).on_conflict_do_nothing(index_elements=[sources.c.name]),
+                         new)
         for cfg in configs:
-            if cfg.name not in existing:
-                # Several daemons start at once: whoever inserts second must not fail.
-                ins = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)
-                conn.execute(ins(sources).values(name=cfg.name, kind=cfg.kind,
-                                                 consecutive_failures=0,
-                                                 created_at=clock.utcnow())
-                             .on_conflict_do_nothing(index_elements=[sources.c.name]))
-            elif existing[cfg.name] != cfg.kind:
+            if cfg.name in existing and existing[cfg.name] != cfg.kind:
                 # A source that changed kind starts its conditional-GET state afresh.
                 conn.execute(sources.update().where(sources.c.name == cfg.name)
                              .values(kind=cfg.kind, etag=None, last_modified=None,
