@@ -28,8 +28,6 @@ from newsflow.app import App
 from newsflow.errors import NewsflowError, ParseError
 from newsflow.http import Fetcher
 from newsflow.models import FetchResult, PaperRecord, SourceConfig
-from newsflow.parse import europepmc, pubmed
-from newsflow.parse.feeds import parse_feed
 from newsflow.parse.workers import parse_for_store
 from newsflow.store import Store
 from newsflow.store import leases as store_leases
@@ -147,9 +145,10 @@ def _check(fetch: FetchResult, what: str) -> FetchResult:
     return fetch
 
 
-async def _parse(app: App, what: str, fetch: FetchResult, fn: Any, *args: Any,
+async def _parse(app: App, what: str, fetch: FetchResult, fn: str, *args: Any,
                  **kwargs: Any) -> Any:
-    """Run a parser in a worker process; a ParseError ends the attempt with its reason."""
+    """Run a parser ("module:function") in a worker process; a ParseError ends the attempt
+    with its reason."""
     try:
         return await app.parsers.run(parse_for_store, fn, *args, **kwargs)
     except ParseError as e:
@@ -179,8 +178,8 @@ async def _feed(app: App, fetcher: Fetcher, cfg: SourceConfig, state: store_sour
     if body_hash == state.body_hash:
         result.status = "unchanged"  # the server ignores validators; same bytes, skip parsing
         return
-    parsed = await _parse(app, "parse", fetch, parse_feed, fetch.body, source=cfg.name,
-                          headers=fetch.headers, url=fetch.url)
+    parsed = await _parse(app, "parse", fetch, "newsflow.parse.feeds:parse_feed", fetch.body,
+                          source=cfg.name, headers=fetch.headers, url=fetch.url)
     result.problems = parsed.problems
     await _store(app, parsed.records, result)
     attempt.body_hash = body_hash
@@ -212,7 +211,8 @@ async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
                    "esearch")
     result.http_status = fetch.http_status
     attempt.url, attempt.bytes = fetch.url, len(fetch.body)
-    search = await _parse(app, "esearch", fetch, pubmed.parse_esearch, fetch.body)
+    search = await _parse(app, "esearch", fetch, "newsflow.parse.pubmed:parse_esearch",
+                          fetch.body)
     if search.errors:
         raise _Failed("esearch error: " + "; ".join(search.errors), fetch)
     result.problems.extend(search.warnings)
@@ -225,8 +225,8 @@ async def _pubmed(app: App, fetcher: Fetcher, cfg: SourceConfig,
             **common, "id": ",".join(batch), "retmode": "xml", "rettype": "abstract"}), "efetch")
         result.http_status = fetch.http_status
         attempt.bytes += len(fetch.body)
-        records = await _parse(app, "efetch", fetch, pubmed.parse_efetch, fetch.body,
-                               source=cfg.name)
+        records = await _parse(app, "efetch", fetch, "newsflow.parse.pubmed:parse_efetch",
+                               fetch.body, source=cfg.name)
         await _store(app, records, result)
     attempt.window_end = end
     result.status = "ok"
@@ -247,7 +247,8 @@ async def _europepmc(app: App, fetcher: Fetcher, cfg: SourceConfig,
         if page_no == 0:
             attempt.url = fetch.url
         attempt.bytes += len(fetch.body)
-        page = await _parse(app, f"search page {page_no + 1}", fetch, europepmc.parse_search,
+        page = await _parse(app, f"search page {page_no + 1}", fetch,
+                            "newsflow.parse.europepmc:parse_search",
                             fetch.body, source=cfg.name)
         result.problems.extend(page.problems)
         await _store(app, page.records, result)

@@ -7,6 +7,7 @@ downloads are in flight, on the same cores.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import signal
@@ -79,10 +80,20 @@ def _picklable(e: Exception) -> bool:
     return True
 
 
-def parse_for_store(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Parse, then prepare the records for storing (``records.prepare``), in the worker."""
+def parse_for_store(fn: Callable[..., T] | str, *args: Any, **kwargs: Any) -> T:
+    """Parse, then prepare the records for storing (``records.prepare``), in the worker.
+
+    ``fn`` may be named, as "module:function" in newsflow.parse: the parent process
+    then never imports the parsers (feedparser and the rest) it does not run.
+    """
     from newsflow.records import prepare_all
 
+    if isinstance(fn, str):
+        module, _, name = fn.partition(":")
+        if not module.startswith("newsflow.parse."):
+            raise ValueError(f"not a newsflow parser: {fn}")
+        fn = getattr(importlib.import_module(module), name)
+    assert callable(fn)
     out = fn(*args, **kwargs)
     if isinstance(out, list):
         out[:] = prepare_all(out)

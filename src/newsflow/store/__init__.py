@@ -31,6 +31,16 @@ def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
+def dialect_insert(dialect: str, table: sa.Table) -> Any:
+    """The dialect's own INSERT (for ON CONFLICT), importing only that dialect's module:
+    SQLAlchemy's PostgreSQL package alone took a tenth of a SQLite run's start-up."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+    return sqlite.insert(table)
+
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 

@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from newsflow.clock import utcnow
 from newsflow.slots import slot_after, slot_start
-from newsflow.store import Store, chunks
+from newsflow.store import Store, chunks, dialect_insert
 from newsflow.store.schema import leases, papers, sources
 
 
@@ -58,7 +57,7 @@ def paper_key(paper_id: int) -> str:
 
 
 def _insert(store: Store) -> Any:
-    return (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(leases)
+    return dialect_insert(store.dialect, leases)
 
 
 def _take(store: Store, conn: sa.Connection, key: str, owner: str, now: dt.datetime,
@@ -147,7 +146,7 @@ def held(store: Store, lease: Lease, ttl: float) -> Iterator[Lease]:
 
 def _ensure_source_row(store: Store, conn: sa.Connection, name: str, kind: str,
                        now: dt.datetime) -> None:
-    ins = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(sources)
+    ins = dialect_insert(store.dialect, sources)
     conn.execute(ins.values(name=name, kind=kind, created_at=now, consecutive_failures=0)
                  .on_conflict_do_nothing(index_elements=[sources.c.name]))
 

@@ -93,38 +93,47 @@ _SEL_FP_HOLDERS = (sa.select(papers.c.fingerprint, papers.c.doi, papers.c.pmid)
 def upsert_records(store: Store,
                    records: Iterable[PaperRecord | PreparedRecord]) -> UpsertResult:
     """Merge records into papers, one savepoint per record, one transaction per call."""
+    with store.write() as conn:
+        return upsert_in(conn, records)
+
+
+def upsert_in(conn: sa.Connection,
+              records: Iterable[PaperRecord | PreparedRecord]) -> UpsertResult:
+    """``upsert_records`` inside the caller's transaction (a group commit, say)."""
     result = UpsertResult()
     pending = [prepare(r) for r in records]
+    kinds = dict(conn.execute(_SEL_KINDS).all())
     for _attempt in range(_MAX_ATTEMPTS):
         retry: list[PreparedRecord] = []
-        with store.write() as conn:
-            kinds = dict(conn.execute(_SEL_KINDS).all())
-            now = clock.utcnow()
-            links = _known_links(conn, pending)
-            touched = []
-            fresh_ids = _insert_fresh(conn, pending, links, now)
-            for pid in fresh_ids.values():
-                _count(result, "new", pid)
-            for rec in pending:
-                if id(rec) in fresh_ids:
-                    continue
-                ehash = rec.entry_hash
-                link = links.get((rec.source, rec.entry_id))
-                if link is not None and link[1] == ehash:
-                    # Seen before, byte for byte: only note that it is still there.
-                    touched.append({"b_source": rec.source, "b_entry_id": rec.entry_id,
-                                    "b_now": now})
-                    _count(result, "unchanged", link[0])
-                    continue
-                try:
-                    with conn.begin_nested():
-                        outcome, pid = _upsert_one(conn, rec, ehash, kinds, now)
-                except IntegrityError:
-                    retry.append(rec)  # lost a race to another writer; its row exists now
-                    continue
-                _count(result, outcome, pid)
-            if touched:
-                conn.execute(_TOUCH_LINK, touched)
+        now = clock.utcnow()
+        links = _known_links(conn, pending)
+        touched = []
+        fresh_ids = _insert_fresh(conn, pending, links, now)
+        for pid in fresh_ids.values():
+            _count(result, "new", pid)
+        for rec in pending:
+            if id(rec) in fresh_ids:
+                continue
+            ehash = rec.entry_hash
+            link = links.get((rec.source, rec.entry_id))
+            if link is not None and link[1] == ehash:
+                # Seen before, byte for byte: only note that it is still there.
+                touched.append({"b_source": rec.source, "b_entry_id": rec.entry_id,
+                                "b_now": now})
+                _count(result, "unchanged", link[0])
+                continue
+            try:
+                with conn.begin_nested():
+                    outcome, pid = _upsert_one(conn, rec, ehash, kinds, now)
+            except IntegrityError:
+                # Lost a race to another writer, whose row is committed now: the next
+                # statement sees it (PostgreSQL reads committed rows per statement;
+                # SQLite writers never race, each holds the write lock).
+                retry.append(rec)
+                continue
+            _count(result, outcome, pid)
+        if touched:
+            conn.execute(_TOUCH_LINK, touched)
         if not retry:
             return result
         pending = retry

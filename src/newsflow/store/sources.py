@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from newsflow import clock
 from newsflow.models import SourceConfig
-from newsflow.store import Store, chunks
+from newsflow.store import Store, chunks, dialect_insert
 from newsflow.store.leases import Lease, drop_lease_in, due_after_poll
 from newsflow.store.schema import fetches, sources
 
@@ -74,9 +73,8 @@ def sync_sources(store: Store, configs: Iterable[SourceConfig]) -> None:
                for c in configs if c.name not in existing]
         if new:
             # Several daemons start at once: whoever inserts second must not fail.
-            ins = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)
-            conn.execute(ins(sources).on_conflict_do_nothing(index_elements=[sources.c.name]),
-                         new)
+            ins = dialect_insert(store.dialect, sources)
+            conn.execute(ins.on_conflict_do_nothing(index_elements=[sources.c.name]), new)
         for cfg in configs:
             if cfg.name in existing and existing[cfg.name] != cfg.kind:
                 # A source that changed kind starts its conditional-GET state afresh.
