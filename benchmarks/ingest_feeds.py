@@ -15,7 +15,8 @@ Then, each in its own subprocess so CPU and peak RSS are that run's alone
 
 Targets (issue #2): cold ≥ 10× faster than seq in wall time; warm CPU ≤ 20% of
 cold CPU; peak RSS ≤ 300 MB.  Wall time is the run itself (imports excluded,
-for both seq and cold); CPU is the whole child process, imports included.
+for both seq and cold); CPU is the whole child process, imports included, and
+the newsflow children exit as the ``newsflow`` command does (``skip_final_gc``).
 """
 
 from __future__ import annotations
@@ -90,13 +91,14 @@ def child_fetch_only(config: str) -> dict[str, Any]:
 
 
 def child_ingest(config: str) -> dict[str, Any]:
-    from newsflow.app import App
+    from newsflow.app import App, skip_final_gc
     try:
         from newsflow.pipeline import run_sources
     except ImportError:
         return child_fetch_only(config)
 
     app = App.from_config(config)
+    skip_final_gc()  # exit as the newsflow command does (cli.main)
     profile = os.environ.get("NEWSFLOW_BENCH_PROFILE")
     if profile:
         import cProfile

@@ -82,3 +82,23 @@ def test_init_creates_sqlite_database(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "Created database" in res.output
     assert (tmp_path / "d" / "newsflow.db").exists()
+
+
+def test_command_exits_without_final_garbage_collection(tmp_path: Path) -> None:
+    """cli.main freezes the GC at exit (app.skip_final_gc): after the last atexit
+    handler nothing is left for the interpreter's final collections to walk."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 1000))\n"
+        "from newsflow.cli import main\n"
+        "sys.argv = ['newsflow', '--help']\n"
+        "main()\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Usage: newsflow" in out.stdout
+    assert out.stdout.strip().endswith("frozen True")

@@ -6,6 +6,8 @@ It owns the settings and opens the store lazily, so ``--help`` and
 
 from __future__ import annotations
 
+import atexit
+import gc
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +16,16 @@ from typing import Any
 from newsflow.parse.workers import ParserPool, process_count
 from newsflow.settings import Settings, load_settings
 from newsflow.store import Store
+
+
+def skip_final_gc() -> None:
+    """Let this process exit without the interpreter's last garbage collections.
+
+    They walk everything imported (SQLAlchemy, httpx, ...): 60 ms of CPU at the end
+    of every command, for memory the OS takes back anyway.  The ``newsflow``
+    command calls this; atexit handlers and flushes still run.
+    """
+    atexit.register(gc.freeze)
 
 
 class App:

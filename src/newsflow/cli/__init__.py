@@ -5,12 +5,10 @@ Each command group lives in its own module and is registered at the bottom.
 
 from __future__ import annotations
 
-import atexit
-import gc
-
 import click
 
 from newsflow import __version__
+from newsflow.app import skip_final_gc
 from newsflow.cli.common import LazyApp, NewsflowGroup, echo_json, get_app
 
 
@@ -73,10 +71,7 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
 
 
 def main() -> None:
-    # Registered first, so it runs last: the interpreter's shutdown then skips garbage
-    # collection passes over everything imported, 60 ms of every command (the OS frees
-    # the memory at exit anyway; atexit handlers and flushes still run).
-    atexit.register(gc.freeze)
+    skip_final_gc()
     cli(prog_name="newsflow")
 
 
