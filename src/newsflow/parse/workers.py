@@ -121,16 +121,16 @@ class ParserPool:
             self._executor(), self._call, fn, args, kwargs)
 
     def start(self) -> None:
-        """Start the worker processes now, without waiting for them.
+        """Start a worker process now, without waiting for it.
 
-        For a run that will surely parse: its workers then start while the first
-        responses are still on their way, not after the first one arrives.
+        For a run that will surely parse: its first worker then starts while the first
+        responses are still on their way.  Only one: starting them all at once kept
+        both cores of a small machine busy just as those responses came in.  The
+        others start as parses queue up.
         """
         if self.processes <= 0:
             return
-        threads = self._executor()
-        for _ in range(self.processes):
-            threads.submit(self._worker)
+        self._executor().submit(self._worker)
 
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         worker = self._worker()

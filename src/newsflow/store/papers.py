@@ -50,10 +50,6 @@ class UpsertResult:
 # Statements are built once and run with bound parameters: building a fresh statement
 # per row costs more than executing it (SQLAlchemy cache-key generation).
 _B = sa.bindparam
-_SEL_LINKS = (sa.select(paper_sources.c.entry_id, paper_sources.c.paper_id,
-                        paper_sources.c.entry_hash)
-              .where(paper_sources.c.source == _B("source"),
-                     paper_sources.c.entry_id.in_(_B("entry_ids", expanding=True))))
 _SEL_LINK = (sa.select(paper_sources.c.paper_id, paper_sources.c.entry_hash)
              .where(paper_sources.c.source == _B("source"),
                     paper_sources.c.entry_id == _B("entry_id")))
@@ -84,10 +80,6 @@ _SEL_FP_OTHER = sa.select(papers.c.id).where(papers.c.fingerprint == _B("fp"),
                                              papers.c.id != _B("pid"))
 _SEL_PAPER = sa.select(papers).where(papers.c.id == _B("pid"))
 _SEL_KINDS = sa.select(sources.c.name, sources.c.kind)
-_SEL_TAKEN = {k: sa.select(papers.c[k]).where(papers.c[k].in_(_B("vals", expanding=True)))
-              for k in ("doi", "pmid", "pmcid")}
-_SEL_FP_HOLDERS = (sa.select(papers.c.fingerprint, papers.c.doi, papers.c.pmid)
-                   .where(papers.c.fingerprint.in_(_B("vals", expanding=True))))
 
 
 def upsert_records(store: Store,
@@ -210,13 +202,17 @@ def _ids_conflict(rec: PreparedRecord, doi: str | None, pmid: str | None) -> boo
 
 
 def _taken_ids(conn: sa.Connection, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    wanted: dict[str, list[str]] = {}
-    for k, v in keys:
-        wanted.setdefault(k, []).append(v)
     taken: set[tuple[str, str]] = set()
-    for k, vals in wanted.items():
-        for part in chunks(vals):
-            taken.update((k, v) for v in conn.execute(_SEL_TAKEN[k], {"vals": part}).scalars())
+    for part in chunks(sorted(set(keys))):
+        wanted = {k: [v for key, v in part if key == k] for k in ("doi", "pmid", "pmcid")}
+        where = " OR ".join(f"{k} IN ({_marks(conn, len(vals))})"
+                            for k, vals in wanted.items() if vals)
+        rows = conn.exec_driver_sql(f"SELECT doi, pmid, pmcid FROM papers WHERE {where}",
+                                    tuple(v for vals in wanted.values() for v in vals))
+        sought = {(k, v) for k, vals in wanted.items() for v in vals}
+        for row in rows:
+            taken.update(key for key in zip(("doi", "pmid", "pmcid"), row, strict=True)
+                         if key in sought)
     return taken
 
 
@@ -224,7 +220,8 @@ def _fingerprint_holders(conn: sa.Connection,
                          fps: set[str]) -> dict[str, tuple[str | None, str | None]]:
     out = {}
     for part in chunks(sorted(fps)):
-        for fp, doi, pmid in conn.execute(_SEL_FP_HOLDERS, {"vals": part}):
+        sql = f"SELECT fingerprint, doi, pmid FROM papers WHERE fingerprint IN ({_marks(conn, len(part))})"
+        for fp, doi, pmid in conn.exec_driver_sql(sql, tuple(part)):
             out[fp] = (doi, pmid)
     return out
 
@@ -235,10 +232,14 @@ def _timestamp(conn: sa.Connection, now: Any) -> Any:
     return process(now) if process else now
 
 
+def _marks(conn: sa.Connection, n: int) -> str:
+    """``n`` positional placeholders in the driver's style."""
+    return ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * n)
+
+
 def _insert_sql(conn: sa.Connection, table: str, cols: Sequence[str], rows: int = 1,
                 returning: Sequence[str] = ()) -> str:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = "(" + ", ".join([mark] * len(cols)) + ")"
+    one = f"({_marks(conn, len(cols))})"
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([one] * rows)}"
     return sql + (f" RETURNING {', '.join(returning)}" if returning else "")
 
@@ -286,8 +287,9 @@ def _known_links(conn: sa.Connection,
     out = {}
     for source, entry_ids in by_source.items():
         for part in chunks(entry_ids):
-            for entry_id, pid, ehash in conn.execute(_SEL_LINKS, {"source": source,
-                                                                  "entry_ids": part}):
+            sql = ("SELECT entry_id, paper_id, entry_hash FROM paper_sources WHERE source = "
+                   f"{_marks(conn, 1)} AND entry_id IN ({_marks(conn, len(part))})")
+            for entry_id, pid, ehash in conn.exec_driver_sql(sql, (source, *part)):
                 out[(source, entry_id)] = (pid, ehash)
     return out
 
