@@ -228,7 +228,8 @@ def report(args: argparse.Namespace, feeds: list[Any], results: dict[str, dict[s
         if name == "seq":
             what = f"{r['entries']} entries, {r['failed']} empty"
         else:
-            what = (f"main {r['cpu_main']:.2f} s (of it {r['cpu_setup']:.2f} s start-up) + parsers {r['cpu_parsers']:.2f} s CPU "
+            parsers = (f", peak {r['rss_parser_mb']:.0f} MB" if r['cpu_parsers'] else "")
+            what = (f"main {r['cpu_main']:.2f} s (of it {r['cpu_setup']:.2f} s start-up) + parsers {r['cpu_parsers']:.2f} s CPU{parsers} "
                     f"(feed server {r['server_cpu']:.2f} s); fetched {r['fetched']}, 304 {r['not_modified']}, failed {r['failed']}, "
                     f"entries {r['entries_seen']}, new {r['papers_new']}")
         print(f"| {name} | {r['wall']:.2f} | {r['cpu']:.2f} ({r['user']:.2f}+{r['sys']:.2f}) "

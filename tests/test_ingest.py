@@ -140,7 +140,12 @@ def test_second_run_gets_304_everywhere_and_skips_parsing(store: Store, server: 
     first = run_sources(app, all=True).to_json()
     assert first["fetched"] == 4 and first["papers_new"] == 20 + 11 + 15 + 2
     assert first["processing"]["processed"] == first["papers_new"]
+    assert app.parsers.running() >= 1
+    app.close()
+    # A run where every source has validators or a body hash starts no parser process.
+    app = make_app(tmp_path, store, sources)
     second = run_sources(app, all=True).to_json()
+    assert app.parsers.running() == 0
     assert second["not_modified"] == 4 and second["fetched"] == 0
     assert (second["entries_seen"], second["papers_new"], second["papers_updated"]) == (0, 0, 0)
     statuses = {r["name"]: (r["status"], r["http_status"]) for r in second["source_results"]}
@@ -151,6 +156,7 @@ def test_second_run_gets_304_everywhere_and_skips_parsing(store: Store, server: 
     assert second["processing"]["processed"] == 0
     # due logic: nothing is due right after a run
     assert run_sources(app, process=False).to_json()["sources"] == 0
+    app.close()
 
 
 def test_esearch_error_is_a_recorded_failure(store: Store, server: CorpusServer,

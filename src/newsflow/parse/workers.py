@@ -12,8 +12,8 @@ whole CLI, or a caller's unguarded script).  These start with nothing but the
 parsers, ignore Ctrl-C and SIGTERM (their parent stops them, after in-flight
 parses finish), and leave when their parent does, since their stdin closes.
 
-Workers start on the first parse, so a run that only gets 304s never pays for
-them.  A worker that dies (a crash, the OOM killer) fails that one call with a
+Workers start on the first parse (or, for a run sure to parse, one at its start:
+``ParserPool.start``), so a run that only gets 304s never pays for them.  A worker that dies (a crash, the OOM killer) fails that one call with a
 reason and is replaced for the next.
 """
 
@@ -131,6 +131,11 @@ class ParserPool:
         if self.processes <= 0:
             return
         self._executor().submit(self._worker)
+
+    def running(self) -> int:
+        """How many worker processes are alive."""
+        with self._lock:
+            return sum(1 for w in self._workers if w.proc.poll() is None)
 
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         worker = self._worker()
