@@ -127,3 +127,43 @@ def test_a_worker_that_cannot_start_falls_back_to_threads(
     assert [r.getMessage() for r in caplog.records].count(
         "a parser process did not start (exit status 1; its error is on stderr); "
         "parsing in threads instead") == 1
+
+
+def _live_parser_children() -> list[int]:
+    out = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            if b"newsflow.parse.serve" in cmd and not _gone(int(pid)):
+                out.append(int(pid))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to watch processes")
+def test_a_worker_started_as_the_pool_closes_does_not_outlive_it() -> None:
+    before = set(_live_parser_children())
+    pool = ParserPool(2)
+    pool.start()  # a worker starting on a pool thread while the pool closes
+    pool.close()
+    assert pool.running() == 0
+    assert set(_live_parser_children()) <= before
+
+
+def test_the_parent_process_does_not_import_the_parsers() -> None:
+    """Ingest names its parsers ("module:function") and their results live apart
+    (parse/results.py), so a run's main process never loads feedparser and co."""
+    import subprocess
+
+    code = ("import pickle, sys\n"
+            "import newsflow.app, newsflow.ingest, newsflow.pipeline\n"
+            "from newsflow.parse.results import FeedParse, SearchPage, SearchResult\n"
+            "pickle.loads(pickle.dumps([FeedParse([]), SearchPage([]), SearchResult([])]))\n"
+            "print(sorted(m for m in sys.modules if m == 'feedparser' or m in (\n"
+            "    'newsflow.parse.feeds', 'newsflow.parse.pubmed', 'newsflow.parse.europepmc')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -164,28 +164,41 @@ def test_retraction_notice_marks_paper(store: Store) -> None:
     assert p.corrected and not p.retracted
 
 
-def test_driver_level_insert_stores_what_sqlalchemy_would(store: Store) -> None:
+def test_driver_level_insert_stores_what_sqlalchemy_would(store: Store,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """New papers bypass SQLAlchemy's insert (PreparedRecord.values, JSON pre-encoded):
-    each column must read back exactly as a typed SQLAlchemy insert of the row would."""
+    each column must read back exactly as a typed SQLAlchemy insert of the row would,
+    and timestamps must be stored as the same text (a whole second included)."""
+    import datetime as dt
+
+    from newsflow import clock
+    now = dt.datetime(2026, 11, 25, 12, 0, 0)
+    monkeypatch.setattr(clock, "utcnow", lambda: now)
     register(store)
     recs = parse_efetch((PUBMED / "fatcat_pubmedsample_2019_PubmedArticleSet_176.xml")
                         .read_bytes(), source="PubMed derm")[:30]
     recs.append(feed_record(doi=None, entry_id="no-ids", title="Short"))  # no key at all
     result = sp.upsert_records(store, recs)
     assert result.new == len(recs) == 31
+    stamps = sa.select(sa.cast(papers.c.created_at, sa.String),
+                       sa.cast(papers.c.updated_at, sa.String))
+    link_stamps = sa.select(sa.cast(paper_sources.c.first_seen, sa.String),
+                            sa.cast(paper_sources.c.last_seen, sa.String))
     with store.write() as c:
         stored = [dict(r) for r in c.execute(sa.select(papers).order_by(papers.c.id)).mappings()]
-        now = stored[0]["created_at"]
+        raw = {t for row in [*c.execute(stamps), *c.execute(link_stamps)] for t in row}
         c.execute(papers.delete())
         for rec in recs:
             row = records.prepare(rec).fresh_row
             c.execute(papers.insert().values(**row, created_at=now, updated_at=now))
         typed = [dict(r) for r in c.execute(sa.select(papers).order_by(papers.c.id)).mappings()]
+        typed_raw = {t for row in c.execute(stamps) for t in row}
     for r in stored + typed:
         del r["id"]
     assert stored == typed
     assert stored[0]["authors"][0]["name"] and stored[-1]["fingerprint"] is None
     assert isinstance(stored[0]["retracted"], bool) and stored[0]["created_at"] == now
+    assert raw == typed_raw and len(raw) == 1
 
 
 def test_unknown_key_is_a_clear_error(store: Store) -> None:

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from newsflow.errors import ParseError
 from newsflow.models import AbstractSection, Author, PaperRecord
 from newsflow.parse.pubmed import UPDATE_TYPES
+from newsflow.parse.results import SearchPage
 from newsflow.parse.text import html_to_text, squash
 
 # Structured abstracts arrive as HTML with each section introduced by <h4>Label</h4>.
 _SECTION = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.IGNORECASE | re.DOTALL)
-
-
-@dataclass
-class SearchPage:
-    records: list[PaperRecord]
-    hit_count: int = 0
-    cursor: str | None = None  # the cursorMark this page was asked for
-    next_cursor: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def has_more(self) -> bool:
-        return bool(self.next_cursor) and self.next_cursor != self.cursor and bool(self.records)
 
 
 def parse_search(body: bytes, *, source: str) -> SearchPage:

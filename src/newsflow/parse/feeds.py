@@ -13,7 +13,6 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -22,6 +21,7 @@ import feedparser
 from newsflow.errors import ParseError
 from newsflow.models import AbstractSection, Author, PaperRecord
 from newsflow.parse import saxdriver, xmlsafe
+from newsflow.parse.results import FeedParse
 from newsflow.parse.text import (
     find_doi,
     find_pmcid,
@@ -38,14 +38,6 @@ _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|
 _FEED_ROOT = re.compile(rb"<(?:\w+:)?(?:rss|feed|RDF|channel)[\s>]")
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,\s*\n|\n|,(?=\s*\S+\s+\S))\s*")
-
-
-@dataclass
-class FeedParse:
-    records: list[PaperRecord]
-    problems: list[str] = field(default_factory=list)
-    version: str = ""
-    title: str = ""
 
 
 def parse_feed(body: bytes, *, source: str, headers: Mapping[str, str] | None = None,

@@ -9,11 +9,11 @@ MedlineCitationSet (MEDLINE baseline files).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 
 from newsflow.errors import ParseError
 from newsflow.models import AbstractSection, Author, PaperRecord
 from newsflow.parse import xmlsafe
+from newsflow.parse.results import SearchResult
 from newsflow.parse.text import partial_date, squash
 
 # CommentsCorrections types that say something happened to *this* paper (or that it is
@@ -21,14 +21,6 @@ from newsflow.parse.text import partial_date, squash
 UPDATE_TYPES = {"RetractionIn", "RetractionOf", "PartialRetractionIn", "ErratumIn", "ErratumFor",
                 "ExpressionOfConcernIn", "ExpressionOfConcernFor", "RepublishedIn",
                 "RepublishedFrom", "UpdateIn", "UpdateOf", "CorrectionIn"}
-
-
-@dataclass
-class SearchResult:
-    ids: list[str]
-    count: int = 0
-    errors: list[str] = field(default_factory=list)  # fatal: the search did not run
-    warnings: list[str] = field(default_factory=list)  # e.g. a phrase not found
 
 
 def safe_xml(body: bytes, *, what: str) -> ET.Element:

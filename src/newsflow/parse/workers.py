@@ -106,6 +106,7 @@ class ParserPool:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._in_threads = processes <= 0
+        self._generation = 0  # bumped by close(): a worker started across it is closed too
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -154,6 +155,7 @@ class ParserPool:
                 with self._lock:
                     if worker in self._workers:
                         self._workers.remove(worker)
+            generation = self._generation
             try:
                 worker = _Worker()
             except WorkerStartError as e:
@@ -162,13 +164,19 @@ class ParserPool:
                 if first:
                     log.error("%s; parsing in threads instead", e)
                 return None
-            self._local.worker = worker
             with self._lock:
-                self._workers.append(worker)
+                closed = generation != self._generation
+                if not closed:
+                    self._workers.append(worker)
+            if closed:  # the pool closed while this one started (start() racing close())
+                worker.close()
+                return None
+            self._local.worker = worker
         return worker
 
     def close(self) -> None:
         with self._lock:
+            self._generation += 1
             threads, self._threads = self._threads, None
             workers, self._workers = self._workers, []
         # Workers first: a call stuck in a parser must not hold up shutdown.

@@ -71,7 +71,7 @@ _FP = ROW_FIELDS.index("fingerprint")
 # Rows come back matched by a unique key: a multi-row RETURNING need not keep their order.
 _UNIQUE_KEYS = ("doi", "pmid", "pmcid", "fingerprint")
 _KEY_AT = tuple(ROW_FIELDS.index(k) for k in _UNIQUE_KEYS)
-_ROWS_PER_INSERT = 500  # 29 columns: far below SQLite's 32,766 and PostgreSQL's 65,535 values
+_ROWS_PER_INSERT = 500  # 28 columns: far below SQLite's 32,766 and PostgreSQL's 65,535 values
 _SEL_BY_IDS = sa.select(papers.c.id).where(sa.or_(
     papers.c.doi == _B("doi"), papers.c.pmid == _B("pmid"), papers.c.pmcid == _B("pmcid")))
 _SEL_BY_FP = (sa.select(papers.c.id, papers.c.doi, papers.c.pmid)
@@ -91,7 +91,13 @@ def upsert_records(store: Store,
 
 def upsert_in(conn: sa.Connection,
               records: Iterable[PaperRecord | PreparedRecord]) -> UpsertResult:
-    """``upsert_records`` inside the caller's transaction (a group commit, say)."""
+    """``upsert_records`` inside the caller's transaction.
+
+    A record that loses a race for a unique key is retried in the same transaction,
+    which needs the next statement to see the winner's committed row: PostgreSQL's
+    default READ COMMITTED, or SQLite under ``store.write()`` (BEGIN IMMEDIATE, so
+    no writer races at all).  Not for REPEATABLE READ or SERIALIZABLE transactions.
+    """
     result = UpsertResult()
     pending = [prepare(r) for r in records]
     kinds = dict(conn.execute(_SEL_KINDS).all())
@@ -227,8 +233,10 @@ def _fingerprint_holders(conn: sa.Connection,
 
 
 def _timestamp(conn: sa.Connection, now: Any) -> Any:
-    """``now`` as the driver takes it for a timestamp column (SQLite: SQLAlchemy's text)."""
-    process = papers.c.created_at.type.bind_processor(conn.dialect)
+    """``now`` as the driver takes it for a timestamp column (SQLite: SQLAlchemy's text,
+    microseconds always written, so stored timestamps compare as text)."""
+    ts_type = papers.c.created_at.type.dialect_impl(conn.dialect)
+    process = ts_type.bind_processor(conn.dialect)
     return process(now) if process else now
 
 
