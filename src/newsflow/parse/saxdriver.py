@@ -5,7 +5,7 @@ By default that list names ``drv_libxml2``, which is not installed, so every par
 searched the import path for it and then fell back to the expat reader.  This is
 that reader with expat's ``buffer_text`` on: a run of text comes to feedparser as
 one piece instead of one per line end and entity (300,000 calls for 200 journal
-feeds, about a tenth of its parsing time; docs/benchmarks.md).  The parser, its
+feeds, about 8% of its parsing time; docs/benchmarks.md).  The parser, its
 features and its handlers are otherwise the same; tests/test_parse_feeds.py checks
 that every corpus feed parses to the same result either way.
 """
