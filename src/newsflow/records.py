@@ -142,18 +142,22 @@ class PreparedRecord:
     be merged into a stored paper.
     """
 
-    __slots__ = ("source", "entry_id", "source_kind", "entry_hash", "fp", "values",
-                 "_record")
+    __slots__ = ("source", "entry_id", "source_kind", "entry_hash", "values", "_record")
 
     def __init__(self, source: str, entry_id: str, source_kind: str, entry_hash: str,
-                 fp: str | None, values: tuple[Any, ...]) -> None:
+                 values: tuple[Any, ...]) -> None:
         self.source, self.entry_id, self.source_kind = source, entry_id, source_kind
-        self.entry_hash, self.fp, self.values = entry_hash, fp, values
+        self.entry_hash, self.values = entry_hash, values
         self._record: PaperRecord | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (PreparedRecord, (self.source, self.entry_id, self.source_kind,
-                                 self.entry_hash, self.fp, self.values))
+                                 self.entry_hash, self.values))
+
+    @property
+    def fp(self) -> str | None:
+        """The record's fingerprint (title, first author, year), if long enough to use."""
+        return self.values[_FP]
 
     @property
     def doi(self) -> str | None:
@@ -205,7 +209,7 @@ def prepare(rec: PaperRecord | PreparedRecord) -> PreparedRecord:
     for k in JSON_FIELDS:
         value = row[k]
         row[k] = "[]" if value == [] else _dumps(value)
-    return PreparedRecord(norm.source, norm.entry_id, norm.source_kind, entry_hash(norm), fp,
+    return PreparedRecord(norm.source, norm.entry_id, norm.source_kind, entry_hash(norm),
                           tuple(row[k] for k in ROW_FIELDS))
 
 
@@ -227,7 +231,8 @@ def empty_row() -> dict[str, Any]:
 ROW_FIELDS = tuple(empty_row())
 JSON_FIELDS = ("abstract_sections", "authors", "publication_types", "mesh_terms", "keywords",
                "grants", "updates", "field_sources")
-_DOI, _PMID, _PMCID = (ROW_FIELDS.index(k) for k in ("doi", "pmid", "pmcid"))
+_DOI, _PMID, _PMCID, _FP = (ROW_FIELDS.index(k) for k in ("doi", "pmid", "pmcid",
+                                                            "fingerprint"))
 _dumps = json.dumps
 _MERGED_FIELDS = tuple(k for k in ROW_FIELDS if k != "content_hash")
 

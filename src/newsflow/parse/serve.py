@@ -1,7 +1,7 @@
 """The parser worker process: ``python -P -m newsflow.parse.serve`` (parse/workers.py).
 
 It reads pickled calls on stdin and answers on a private copy of stdout.  Kept
-apart from the pool, with few imports: both workers start while a run's first
+apart from the pool, with few imports: a run's first worker starts while its first
 downloads are in flight, on the same cores.
 """
 

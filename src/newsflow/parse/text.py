@@ -8,7 +8,6 @@ import time
 import warnings
 from html import unescape
 
-_WS = re.compile(r"\s+")
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>&]+)", re.IGNORECASE)
 _PUBMED_LINK = re.compile(
     r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/|^pubmed:|/pmid/)(\d{1,9})\b")

@@ -31,6 +31,7 @@ def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
+
 def dialect_insert(dialect: str, table: sa.Table) -> Any:
     """The dialect's own INSERT (for ON CONFLICT), importing only that dialect's module:
     SQLAlchemy's PostgreSQL package alone took a tenth of a SQLite run's start-up."""

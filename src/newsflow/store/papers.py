@@ -85,53 +85,38 @@ _SEL_KINDS = sa.select(sources.c.name, sources.c.kind)
 def upsert_records(store: Store,
                    records: Iterable[PaperRecord | PreparedRecord]) -> UpsertResult:
     """Merge records into papers, one savepoint per record, one transaction per call."""
-    with store.write() as conn:
-        return upsert_in(conn, records)
-
-
-def upsert_in(conn: sa.Connection,
-              records: Iterable[PaperRecord | PreparedRecord]) -> UpsertResult:
-    """``upsert_records`` inside the caller's transaction.
-
-    A record that loses a race for a unique key is retried in the same transaction,
-    which needs the next statement to see the winner's committed row: PostgreSQL's
-    default READ COMMITTED, or SQLite under ``store.write()`` (BEGIN IMMEDIATE, so
-    no writer races at all).  Not for REPEATABLE READ or SERIALIZABLE transactions.
-    """
     result = UpsertResult()
     pending = [prepare(r) for r in records]
-    kinds = dict(conn.execute(_SEL_KINDS).all())
     for _attempt in range(_MAX_ATTEMPTS):
         retry: list[PreparedRecord] = []
-        now = clock.utcnow()
-        links = _known_links(conn, pending)
-        touched = []
-        fresh_ids = _insert_fresh(conn, pending, links, now)
-        for pid in fresh_ids.values():
-            _count(result, "new", pid)
-        for rec in pending:
-            if id(rec) in fresh_ids:
-                continue
-            ehash = rec.entry_hash
-            link = links.get((rec.source, rec.entry_id))
-            if link is not None and link[1] == ehash:
-                # Seen before, byte for byte: only note that it is still there.
-                touched.append({"b_source": rec.source, "b_entry_id": rec.entry_id,
-                                "b_now": now})
-                _count(result, "unchanged", link[0])
-                continue
-            try:
-                with conn.begin_nested():
-                    outcome, pid = _upsert_one(conn, rec, ehash, kinds, now)
-            except IntegrityError:
-                # Lost a race to another writer, whose row is committed now: the next
-                # statement sees it (PostgreSQL reads committed rows per statement;
-                # SQLite writers never race, each holds the write lock).
-                retry.append(rec)
-                continue
-            _count(result, outcome, pid)
-        if touched:
-            conn.execute(_TOUCH_LINK, touched)
+        with store.write() as conn:
+            kinds = dict(conn.execute(_SEL_KINDS).all())
+            now = clock.utcnow()
+            links = _known_links(conn, pending)
+            touched = []
+            fresh_ids = _insert_fresh(conn, pending, links, now)
+            for pid in fresh_ids.values():
+                _count(result, "new", pid)
+            for rec in pending:
+                if id(rec) in fresh_ids:
+                    continue
+                ehash = rec.entry_hash
+                link = links.get((rec.source, rec.entry_id))
+                if link is not None and link[1] == ehash:
+                    # Seen before, byte for byte: only note that it is still there.
+                    touched.append({"b_source": rec.source, "b_entry_id": rec.entry_id,
+                                    "b_now": now})
+                    _count(result, "unchanged", link[0])
+                    continue
+                try:
+                    with conn.begin_nested():
+                        outcome, pid = _upsert_one(conn, rec, ehash, kinds, now)
+                except IntegrityError:
+                    retry.append(rec)  # lost a race to another writer; its row exists now
+                    continue
+                _count(result, outcome, pid)
+            if touched:
+                conn.execute(_TOUCH_LINK, touched)
         if not retry:
             return result
         pending = retry
@@ -185,12 +170,7 @@ def _insert_fresh(conn: sa.Connection, recs: list[PreparedRecord],
     if not fresh:
         return {}
     stamp = _timestamp(conn, now)
-    rows = []
-    for rec, fp in fresh:
-        values = rec.values
-        if fp != values[_FP]:
-            values = (*values[:_FP], fp, *values[_FP + 1:])
-        rows.append((*values, stamp, stamp))
+    rows = [_paper_row(rec, fp, stamp) for rec, fp in fresh]
     try:
         with conn.begin_nested():
             pids = _insert_rows(conn, rows)
@@ -238,6 +218,15 @@ def _timestamp(conn: sa.Connection, now: Any) -> Any:
     ts_type = papers.c.created_at.type.dialect_impl(conn.dialect)
     process = ts_type.bind_processor(conn.dialect)
     return process(now) if process else now
+
+
+def _paper_row(rec: PreparedRecord, fp: str | None, stamp: Any) -> tuple[Any, ...]:
+    """``rec``'s new paper row in ``_PAPER_COLS`` order, with ``fp`` as its fingerprint
+    (None where another work holds it) and ``stamp`` as created/updated time."""
+    values = rec.values
+    if fp != values[_FP]:
+        values = (*values[:_FP], fp, *values[_FP + 1:])
+    return (*values, stamp, stamp)
 
 
 def _marks(conn: sa.Connection, n: int) -> str:
@@ -347,11 +336,8 @@ def _matching_ids(conn: sa.Connection, rec: PreparedRecord, linked: int | None) 
 
 
 def _insert(conn: sa.Connection, rec: PreparedRecord, now: Any) -> int:
-    values = rec.values
-    if values[_FP] and conn.execute(_SEL_BY_FP, {"fp": values[_FP]}).first():
-        values = (*values[:_FP], None, *values[_FP + 1:])
-    stamp = _timestamp(conn, now)
-    return _insert_rows(conn, [(*values, stamp, stamp)])[0]
+    fp = rec.fp if rec.fp and not conn.execute(_SEL_BY_FP, {"fp": rec.fp}).first() else None
+    return _insert_rows(conn, [_paper_row(rec, fp, _timestamp(conn, now))])[0]
 
 
 def _link(conn: sa.Connection, pid: int, rec: PreparedRecord, ehash: str, now: Any,
